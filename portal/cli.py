@@ -1,0 +1,140 @@
+"""The command line: the only place that prints and chooses exit codes.
+
+Exit status 0 on success, 1 when the site's sources (or its output folder) are wrong, 2 when
+the command line itself is wrong. Every content error of a build is listed, one
+``path:line: message`` per line, like a compiler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from portal.errors import BuildError, OutputError, UsageError
+from portal.pipeline import BuildOptions, build
+
+COMMANDS = ("build",)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: exit status 2
+        raise UsageError(message)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python build.py",
+        description="Build the static news portal of a Vietnamese public body.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    build_cmd = commands.add_parser("build", help="build the site into its output folder "
+                                    "(the default command)")
+    build_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                           help="the site folder holding site.toml (default: current folder)")
+    build_cmd.add_argument("--output", type=Path, metavar="DIR",
+                           help="output folder (default: output_dir of site.toml, '_site')")
+    build_cmd.add_argument("--now", metavar="WHEN",
+                           help="the build's moment, e.g. '2023-12-31 08:00' (default: "
+                                "SOURCE_DATE_EPOCH if set, else the current time)")
+    build_cmd.add_argument("--drafts", action="store_true",
+                           help="also publish articles and pages marked 'draft: true'")
+    build_cmd.add_argument("-q", "--quiet", action="store_true",
+                           help="print errors and warnings only")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "build")
+    try:
+        args = make_parser().parse_args(args_list)
+        return _run_build(args, out, err)
+    except UsageError as exc:
+        print(f"error: {exc}", file=err)
+        print("usage: python build.py [build] [--site DIR] [--output DIR] [--now WHEN] "
+              "[--drafts] [-q]  (see --help)", file=err)
+        return 2
+
+
+def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    options = BuildOptions(site_dir=args.site, now=args.now, output_dir=args.output,
+                           include_drafts=args.drafts)
+    bar = _ProgressBar(err) if err.isatty() and not args.quiet else None
+    try:
+        result = build(options, progress=bar)
+    except BuildError as exc:
+        if bar:
+            bar.clear()
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=err)
+        errors = len(exc.errors)
+        warnings = len(exc.diagnostics) - errors
+        print(f"Build failed: {_count(errors, 'error')}, {_count(warnings, 'warning')}; "
+              "the output folder was not changed.", file=err)
+        return 1
+    except OutputError as exc:
+        if bar:
+            bar.clear()
+        print(f"error: {exc}", file=err)
+        return 1
+    if bar:
+        bar.clear()
+    for diagnostic in result.warnings:
+        print(diagnostic, file=err)
+    if not args.quiet:
+        print(f"Built {_count(result.pages, 'page')} in {result.seconds:.2f} s: "
+              f"{result.written} files written, {result.unchanged} unchanged, "
+              f"{result.removed} removed, {_count(len(result.warnings), 'warning')} "
+              f"→ {_shown(result.output_dir)}", file=out)
+    return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+class _ProgressBar:
+    """A one-line bar on an interactive terminal, shown only when a stage lasts long enough
+    to wonder about."""
+
+    DELAY = 0.5
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if time.monotonic() - self.started < self.DELAY or (done % 50 and done != total):
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        self.stream.write(f"\r{stage} [{'#' * filled}{' ' * (self.WIDTH - filled)}] "
+                          f"{done}/{total}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Front-matter schemas of each content kind (DESIGN §3), in one place for docs and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal import schema
+from portal.schema import Context, Field, FieldValueError, expects
+
+
+@expects("a list of attachment tables (each with 'file' and optional 'title')")
+def _table_list(value: Any, ctx: Context) -> list[Any]:
+    if not isinstance(value, list):
+        raise FieldValueError(_table_list.expected, schema.describe_value(value))
+    return value
+
+
+@expects("a relative path to a file beside the Markdown file, like anh-bia.jpg")
+def relative_file(value: Any, ctx: Context) -> str:
+    result = schema.text(value, ctx)
+    if result.startswith(("/", "\\")) or ":" in result.split("/")[0]:
+        raise FieldValueError(relative_file.expected, repr(result))
+    return result
+
+
+ARTICLE_SCHEMA: dict[str, Field] = {
+    "title": Field(schema.text, required=True),
+    "date": Field(schema.timestamp, required=True),
+    "author": Field(schema.text),
+    "category": Field(schema.text),
+    "tags": Field(schema.text_list, default=()),
+    "campaign": Field(schema.slug),
+    "summary": Field(schema.text),
+    "image": Field(relative_file),
+    "image_alt": Field(schema.text),
+    "slug": Field(schema.slug),
+    "draft": Field(schema.boolean, default=False),
+    "featured": Field(schema.boolean, default=False),
+    "updated": Field(schema.timestamp),
+    "attachments": Field(_table_list, default=[]),
+}
+
+ATTACHMENT_SCHEMA: dict[str, Field] = {
+    "file": Field(relative_file, required=True),
+    "title": Field(schema.text),
+}
+
+PAGE_SCHEMA: dict[str, Field] = {
+    "title": Field(schema.text, required=True),
+    "slug": Field(schema.slug),
+    "menu": Field(schema.integer),
+    "lang": Field(schema.one_of(("vi", "en"))),
+    "summary": Field(schema.text),
+    "draft": Field(schema.boolean, default=False),
+}
+
+SCHEMAS = {"article": ARTICLE_SCHEMA, "page": PAGE_SCHEMA}

@@ -1,0 +1,62 @@
+"""Finding the site's sources: which files are articles and pages, and which are bundles.
+
+A folder holding ``index.md`` is a bundle: one item whose images and attachments sit beside it.
+Any other ``.md`` file is an item of its own. Hidden files (editor swap files, ``.DS_Store``)
+are ignored, and nothing outside ``content/`` is ever read, symlinks included.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = {"articles": "article", "pages": "page"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    kind: str
+    path: Path
+    rel: str
+    bundle_dir: Path | None
+
+    @property
+    def folder(self) -> Path:
+        """Where relative links and resources of this item are looked up."""
+        return self.path.parent
+
+    @property
+    def stem(self) -> str:
+        return self.bundle_dir.name if self.bundle_dir else self.path.stem
+
+
+def discover_sources(site_dir: Path) -> list[SourceFile]:
+    """All Markdown sources under ``content/<kind>/``, in a stable order.
+
+    ``site_dir`` must be resolved (absolute, no symlinks): messages name paths relative to it.
+    """
+    content = site_dir / "content"
+    found: list[SourceFile] = []
+    for folder, kind in KINDS.items():
+        root = content / folder
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+            if here != root and "index.md" in filenames:
+                found.append(_source(kind, here / "index.md", site_dir, here))
+                dirnames[:] = []
+                continue
+            for name in sorted(filenames):
+                if name.endswith(".md") and not name.startswith((".", "_")):
+                    path = here / name
+                    if path.resolve().is_relative_to(content):
+                        found.append(_source(kind, path, site_dir, None))
+    return sorted(found, key=lambda s: s.rel)
+
+
+def _source(kind: str, path: Path, site_dir: Path, bundle: Path | None) -> SourceFile:
+    rel = path.relative_to(site_dir).as_posix()
+    return SourceFile(kind, path, rel, bundle)

@@ -1,0 +1,110 @@
+"""Markdown to safe HTML: Python-Markdown for the syntax, nh3 (ammonia) for the allowlist.
+
+Editors may write raw HTML, so the whole rendered body, Markdown output and raw HTML alike, goes
+through one allowlist sanitiser: no scripts, styles, event handlers, frames, forms, or
+``javascript:``/``data:`` URLs survive. The same pass rewrites every ``href`` and ``src`` through
+a resolver, so a link to ``other-article.md`` becomes that article's URL whether it was written
+as Markdown or as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+import markdown
+import nh3
+
+from portal.vietnamese import markdown_slugify
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
+    "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "time", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+    "ol": {"start", "reversed", "type"},
+    "time": {"datetime"},
+    "col": {"span"},
+    "colgroup": {"span"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+_TEXT_ALIGN = re.compile(r"text-align:\s*(left|right|center);?")
+_ALIGN_STYLE = re.compile(r' style="text-align: (left|right|center);"')
+_LEAD = re.compile(r"^\s*<p>(.*?)</p>\s*", re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+
+Resolver = Callable[[str, str], str | None]
+"""Called with (attribute, url); returns the URL to publish, or None to drop the attribute."""
+
+
+class MarkdownRenderer:
+    """One configured Python-Markdown instance, reset between documents (cheap to reuse)."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(
+            extensions=["tables", "footnotes", "attr_list", "toc", "sane_lists",
+                        "fenced_code", "def_list", "abbr"],
+            extension_configs={
+                "toc": {"slugify": markdown_slugify, "baselevel": 2},
+                "footnotes": {"BACKLINK_TITLE": "Quay lại chỗ chú thích %d"},
+            },
+            output_format="html",
+        )
+
+    def render(self, text: str, resolve: Resolver) -> str:
+        """Render Markdown and sanitise the result, resolving every link and image source."""
+        self._md.reset()
+        return sanitise(self._md.convert(text), resolve)
+
+
+def sanitise(raw_html: str, resolve: Resolver | None = None) -> str:
+    """Keep only allowlisted tags and attributes; route URLs through ``resolve``."""
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "style":
+            # Only the table alignment that Markdown tables emit survives.
+            match = _TEXT_ALIGN.fullmatch(value.strip())
+            return f"text-align: {match.group(1)};" if match else None
+        if resolve is not None and attribute in ("href", "src"):
+            return resolve(attribute, value)
+        return value
+
+    clean = nh3.clean(
+        raw_html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=attribute_filter,
+    )
+    # Inline styles would force 'unsafe-inline' into the Content Security Policy: table
+    # alignment becomes a class of the theme instead.
+    return _ALIGN_STYLE.sub(r' class="align-\1"', clean)
+
+
+def split_lead(body_html: str) -> tuple[str, str]:
+    """The first paragraph is the article's bold lead; return (lead inner HTML, rest)."""
+    match = _LEAD.match(body_html)
+    if not match:
+        return "", body_html
+    return match.group(1), body_html[match.end():]
+
+
+def plain_text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed (for summaries and feeds)."""
+    return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+def first_paragraph_text(body_html: str) -> str:
+    match = re.search(r"<p>(.*?)</p>", body_html, re.DOTALL)
+    return plain_text(match.group(1)) if match else ""

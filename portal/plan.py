@@ -1,0 +1,182 @@
+"""Planning: every file the build will produce, with what it shows, before anything is rendered.
+
+The plan is plain data. Rendering and writing only follow it, so a collision between two
+producers (a page whose slug is ``tin-tuc``, say) is found here, before the output is touched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portal.errors import Diagnostic, error
+from portal.model import Article, Listing, Site
+
+RELATED_COUNT = 5
+OTHER_COUNT = 5
+HOME_LATEST = 8
+HOME_FEATURED = 5
+HOME_PER_CATEGORY = 4
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    total: int
+    urls: tuple[str, ...]
+
+    @property
+    def previous_url(self) -> str | None:
+        return self.urls[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.urls[self.number] if self.number < self.total else None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file of the output folder and how to produce it.
+
+    ``kind`` is ``page`` (a template), ``feed-rss``, ``feed-atom``, ``sitemap``, ``robots``
+    or ``copy`` (a file published as it is, from ``source``).
+    """
+
+    path: str
+    kind: str
+    producer: str
+    template: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """The site path readers see: ``tin-tuc/`` for ``tin-tuc/index.html``."""
+        return self.path[: -len("index.html")] if self.path.endswith("index.html") else self.path
+
+
+def page_path(url: str) -> str:
+    return f"{url}index.html"
+
+
+def paginate(base_url: str, items: Sequence[Article], size: int,
+             segment: str) -> Iterator[tuple[Pagination, Sequence[Article]]]:
+    """Split a listing into pages at ``base/``, ``base/trang-2/`` …; an empty listing still has
+    its first page."""
+    total = max(1, -(-len(items) // size))
+    urls = tuple(base_url if n == 1 else f"{base_url}{segment}-{n}/" for n in range(1, total + 1))
+    for number in range(1, total + 1):
+        yield Pagination(number, total, urls), items[(number - 1) * size: number * size]
+
+
+def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list[Output],
+                                                                               list[Diagnostic]]:
+    config = site.config
+    outputs: list[Output] = []
+    add = outputs.append
+
+    add(Output("index.html", "page", "the home page", "home.html", _home_context(site)))
+    outputs.extend(_listing_outputs(site, Listing(None, site.articles), config.urls.news + "/",
+                                    "the news listing"))
+    for listing in site.categories:
+        assert listing.term is not None
+        outputs.extend(_listing_outputs(site, listing, listing.term.url,
+                                        f"the category '{listing.term.name}'"))
+        for kind, name in (("feed-rss", "rss.xml"), ("feed-atom", "atom.xml")):
+            add(Output(listing.term.url + name, kind, f"the feed of '{listing.term.name}'",
+                       context={"listing": listing}))
+    for listing in site.tags:
+        assert listing.term is not None
+        outputs.extend(_listing_outputs(site, listing, listing.term.url,
+                                        f"the tag '{listing.term.name}'"))
+
+    related = _related_index(site)
+    for index, article in enumerate(site.articles):
+        shown = {id(article), *(id(a) for a in related[index])}
+        others = [a for a in site.articles[: OTHER_COUNT + len(shown)]
+                  if id(a) not in shown][:OTHER_COUNT]
+        add(Output(page_path(article.url), "page", article.source, "article.html", {
+            "article": article, "related": related[index], "others": others,
+        }))
+    for page in site.pages:
+        add(Output(page_path(page.url), "page", page.source, "page.html", {"page": page}))
+
+    add(Output(page_path(config.urls.sitemap + "/"), "page", "the sitemap page",
+               "sitemap.html", {}))
+    add(Output("404.html", "page", "the not-found page", "404.html", {}))
+    root_listing = Listing(None, site.articles)
+    add(Output("rss.xml", "feed-rss", "the site feed", context={"listing": root_listing}))
+    add(Output("atom.xml", "feed-atom", "the site feed", context={"listing": root_listing}))
+    add(Output("sitemap.xml", "sitemap", "the sitemap"))
+    add(Output("robots.txt", "robots", "robots.txt"))
+    for asset in site.assets:
+        add(Output(asset.url, "copy", asset.source.as_posix(), source=asset.source))
+    for path, source in static_files:
+        add(Output(path, "copy", "the theme", source=source))
+    return outputs, _check_collisions(outputs)
+
+
+def _home_context(site: Site) -> dict[str, Any]:
+    featured = [a for a in site.articles if a.featured][:HOME_FEATURED]
+    return {
+        "featured": featured,
+        "latest": [a for a in site.articles if a not in featured][:HOME_LATEST],
+        "category_blocks": [
+            (c.term, c.articles[:HOME_PER_CATEGORY]) for c in site.categories if c.articles
+        ],
+    }
+
+
+def _listing_outputs(site: Site, listing: Listing, base_url: str,
+                     producer: str) -> Iterator[Output]:
+    config = site.config
+    for pagination, items in paginate(base_url, listing.articles, config.page_size,
+                                      config.urls.page):
+        yield Output(page_path(pagination.urls[pagination.number - 1]), "page", producer,
+                     "listing.html", {"listing": listing, "items": items,
+                                      "pagination": pagination})
+
+
+def _related_index(site: Site) -> list[list[Article]]:
+    """Tin liên quan: articles sharing the most tags, then the same category, newest first.
+
+    Candidates come from the article's own tag and category listings, never from the whole
+    site, so the cost stays linear in practice at tens of thousands of articles.
+    """
+    position = {id(a): i for i, a in enumerate(site.articles)}
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for listing in site.tags:
+        assert listing.term is not None
+        by_tag[listing.term.slug] = [position[id(a)] for a in listing.articles]
+    by_category = {listing.term.slug: [position[id(a)] for a in listing.articles[:50]]
+                   for listing in site.categories if listing.term}
+    result = []
+    for index, article in enumerate(site.articles):
+        scores: dict[int, int] = defaultdict(int)
+        for tag in article.tags:
+            for other in by_tag[tag.slug][:200]:
+                scores[other] += 2
+        if article.category:
+            for other in by_category.get(article.category.slug, ()):
+                scores[other] += 1
+        scores.pop(index, None)
+        best = sorted(scores, key=lambda i: (-scores[i], i))[:RELATED_COUNT]
+        result.append([site.articles[i] for i in best])
+    return result
+
+
+def _check_collisions(outputs: list[Output]) -> list[Diagnostic]:
+    owners: dict[str, Output] = {}
+    found = []
+    for output in outputs:
+        first = owners.setdefault(output.path, output)
+        if first is not output:
+            source = output.producer if output.producer.endswith(".md") else first.producer
+            found.append(error(
+                source if source.endswith(".md") else "site.toml", 1,
+                f"two outputs would write {output.path}: {first.producer} and {output.producer}",
+                "one producer per file", "both"))
+    return found

@@ -1,0 +1,162 @@
+"""Rendering the plan: Jinja2 pages, XML feeds, and the shared blocks every page carries.
+
+The masthead, menu, sidebar and footer are the same on thousands of pages, so they are rendered
+once per build (and per language, and per active menu entry) and pasted into each page as
+ready-made markup, instead of being re-rendered page after page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from portal.feeds import render_atom, render_robots, render_rss, render_sitemap
+from portal.labels import labels_for
+from portal.model import Site
+from portal.plan import Output
+from portal.vietnamese import format_size
+
+THEME_DIR = Path(__file__).resolve().parent.parent
+"""The default theme: ``templates/`` and ``static/`` of the publisher's own repository."""
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    href: str
+    weight: int
+    lang: str | None = None
+
+
+def theme_dirs(site_dir: Path, name: str) -> list[Path]:
+    """The site's own folder first (it may override any file), then the default theme."""
+    dirs = [site_dir / name, THEME_DIR / name]
+    unique = []
+    for folder in dirs:
+        if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
+            unique.append(folder)
+    return unique
+
+
+def make_environment(site: Site) -> jinja2.Environment:
+    config = site.config
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs(config.site_dir,
+                                                                   "templates")]),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+    def url(path: str) -> str:
+        """Link to a site path under the base path: url('tin-tuc/') → /tin-tuc/."""
+        return config.base_path + quote(path)
+
+    def abs_url(path: str) -> str:
+        return config.base_url + quote(path)
+
+    env.globals.update(site=site, config=config, url=url, abs_url=abs_url)
+    env.filters["filesize"] = format_size
+    return env
+
+
+class SharedBlocks:
+    """The regions every page repeats, rendered once per variant and reused as markup."""
+
+    def __init__(self, env: jinja2.Environment, site: Site):
+        self.env = env
+        self.site = site
+        self.menu_entries = self._menu_entries()
+
+    def _menu_entries(self) -> tuple[MenuEntry, ...]:
+        config = self.site.config
+        entries = [MenuEntry("", config.base_path, 0)]
+        entries += [MenuEntry(m.label, _href(config.base_path, m.url), m.weight)
+                    for m in config.menu]
+        entries += [MenuEntry(p.title, config.base_path + p.url, p.menu, p.lang)
+                    for p in self.site.pages if p.menu is not None]
+        return tuple(sorted(entries, key=lambda e: e.weight))
+
+    def active_entry(self, page_url: str) -> tuple[int, bool] | None:
+        """The menu entry of the section a page belongs to (longest matching prefix), and
+        whether the page is that entry itself (``aria-current="page"``) or inside it."""
+        href = self.site.config.base_path + page_url
+        best, length = None, -1
+        for index, entry in enumerate(self.menu_entries):
+            if (href == entry.href or (href.startswith(entry.href) and
+                    entry.href != self.site.config.base_path)) and len(entry.href) > length:
+                best, length = index, len(entry.href)
+        return None if best is None else (best, self.menu_entries[best].href == href)
+
+    @cache  # noqa: B019 - one instance per build; the cache is the point
+    def block(self, name: str, lang: str, active: tuple[int, bool] | None = None) -> Markup:
+        template = self.env.get_template(f"partials/{name}.html")
+        labels = labels_for(lang, self.site.config.labels)
+        html = template.render(t=_translator(labels), lang=lang, menu_entries=self.menu_entries,
+                               active=active)
+        return Markup(html)
+
+
+def _href(base_path: str, link: str) -> str:
+    return base_path + link.lstrip("/") if link.startswith("/") else link
+
+
+def _translator(labels: dict[str, str]) -> Callable[..., str]:
+    def t(key: str, **values: Any) -> str:
+        text = labels[key]
+        return text.format(**values) if values else text
+
+    return t
+
+
+def render_outputs(site: Site, outputs: list[Output],
+                   progress: Progress | None = None) -> dict[str, bytes]:
+    """Render every non-copy output to bytes (the write stage compares and writes them)."""
+    env = make_environment(site)
+    shared = SharedBlocks(env, site)
+    html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
+    rendered: dict[str, bytes] = {}
+    todo = [o for o in outputs if o.kind != "copy"]
+    for done, output in enumerate(todo, start=1):
+        rendered[output.path] = _render_one(env, shared, site, output, html_urls)
+        if progress:
+            progress(done, len(todo))
+    return rendered
+
+
+def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, output: Output,
+                html_urls: list[str]) -> bytes:
+    if output.kind == "feed-rss":
+        return render_rss(site, output.context["listing"], output.path)
+    if output.kind == "feed-atom":
+        return render_atom(site, output.context["listing"], output.path)
+    if output.kind == "sitemap":
+        return render_sitemap(site, html_urls)
+    if output.kind == "robots":
+        return render_robots(site)
+    page = output.context.get("page")
+    lang = page.lang if page is not None else site.config.language
+    template = env.get_template(output.template or "")
+    active = shared.active_entry(output.url)
+    html = template.render(
+        **output.context,
+        t=_translator(labels_for(lang, site.config.labels)),
+        lang=lang,
+        page_url=output.url,
+        header=shared.block("header", lang),
+        menu=shared.block("menu", lang, active),
+        sidebar=shared.block("sidebar", lang),
+        footer=shared.block("footer", lang),
+    )
+    return html.encode("utf-8")

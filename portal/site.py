@@ -1,0 +1,353 @@
+"""From parsed sources to the in-memory site: validation, publishing rules, URLs, taxonomies,
+cross-links and Markdown bodies.
+
+Publishing is relative to the build's ``now``: drafts and articles dated in the future are left
+out. Two sources that would claim one URL are an error naming both, so an editor never loses a
+page silently to a duplicate title.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from portal.config import SiteConfig
+from portal.content_schema import ATTACHMENT_SCHEMA, SCHEMAS
+from portal.errors import Diagnostic, error, warning
+from portal.markdown_render import (
+    URL_SCHEMES,
+    MarkdownRenderer,
+    first_paragraph_text,
+    plain_text,
+    split_lead,
+)
+from portal.model import Article, Asset, Attachment, Listing, Page, Site, Term
+from portal.parse import ParsedSource
+from portal.schema import Context, Location, validate
+from portal.vietnamese import collation_key, slugify
+
+SUMMARY_MAX = 300
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One validated source with its URL, before its Markdown is rendered."""
+
+    parsed: ParsedSource
+    values: dict[str, Any]
+    slug: str
+    url: str
+    published: bool
+    reason: str
+
+    @property
+    def rel(self) -> str:
+        return self.parsed.source.rel
+
+    @property
+    def kind(self) -> str:
+        return self.parsed.source.kind
+
+
+def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
+               include_drafts: bool = False) -> tuple[Site, list[Diagnostic]]:
+    """Validate every source, decide what is published, and render bodies; collect all errors."""
+    diagnostics: list[Diagnostic] = []
+    ctx = Context(zone=config.timezone)
+    entries = [entry for p in parsed if (entry := _make_entry(config, p, ctx, now,
+                                                              include_drafts, diagnostics))]
+    published = [e for e in entries if e.published]
+    diagnostics.extend(_check_unique_urls(published))
+    categories = _category_terms(config, published, diagnostics)
+    tags = _tag_terms(config, published)
+
+    assets: dict[str, Asset] = {}
+    by_path = {e.parsed.source.path.resolve(): e for e in entries}
+    renderer = MarkdownRenderer()
+    articles: list[Article] = []
+    pages: list[Page] = []
+    for entry in published:
+        linker = _Linker(config, entry, by_path, assets, diagnostics)
+        body_html = renderer.render(entry.parsed.body, linker.resolve)
+        if entry.kind == "article":
+            articles.append(_make_article(entry, body_html, categories, tags, linker))
+        else:
+            pages.append(_make_page(config, entry, body_html))
+
+    articles.sort(key=lambda a: (collation_key(a.title), a.source))
+    articles.sort(key=lambda a: a.date.moment, reverse=True)
+    pages.sort(key=lambda p: (collation_key(p.title), p.source))
+    site = Site(
+        config=config,
+        now=now,
+        articles=tuple(articles),
+        pages=tuple(pages),
+        categories=_listings(categories, articles, lambda a: [a.category] if a.category else [],
+                             keep_empty={c.slug for c in categories.values()
+                                         if _is_configured(config, c)}),
+        tags=_listings(tags, articles, lambda a: list(a.tags), keep_empty=set(),
+                       order=lambda t: collation_key(t.name)),
+        assets=tuple(sorted(assets.values(), key=lambda a: a.url)),
+    )
+    return site, diagnostics
+
+
+def _make_entry(config: SiteConfig, parsed: ParsedSource, ctx: Context, now: datetime,
+                include_drafts: bool, diagnostics: list[Diagnostic]) -> Entry | None:
+    source = parsed.source
+    result = validate(parsed.meta, SCHEMAS[source.kind], Location(source.rel, parsed.line_of),
+                      ctx)
+    diagnostics.extend(result.diagnostics)
+    if result.diagnostics:
+        return None
+    values = result.values
+    slug = values["slug"] or (slugify(values["title"]) if source.kind == "article"
+                              else slugify(source.stem))
+    if not slug:
+        slug = slugify(source.stem)
+    if not slug:
+        diagnostics.append(error(source.rel, parsed.line_of("title"), "cannot make a URL",
+                                 "a title or file name with letters or digits, or a 'slug' key",
+                                 repr(values["title"])))
+        return None
+    if source.kind == "article":
+        url = f"{config.urls.news}/{slug}/"
+        future = values["date"].moment > now
+    else:
+        url = f"{slug}/"
+        future = False
+    reason = "draft" if values["draft"] and not include_drafts else \
+        "scheduled" if future else ""
+    return Entry(parsed, values, slug, url, published=not reason, reason=reason)
+
+
+def _check_unique_urls(entries: list[Entry]) -> list[Diagnostic]:
+    owners: dict[str, Entry] = {}
+    found = []
+    for entry in entries:
+        if (first := owners.setdefault(entry.url, entry)) is not entry:
+            found.append(error(
+                entry.rel, entry.parsed.line_of("slug" if entry.values["slug"] else "title"),
+                f"URL /{entry.url} is also produced by {first.rel}",
+                "a unique title or 'slug'", f"'{entry.slug}' for both",
+            ))
+    return found
+
+
+def _is_configured(config: SiteConfig, term: Term) -> bool:
+    return any(c.name == term.name for c in config.categories)
+
+
+def _category_terms(config: SiteConfig, entries: list[Entry],
+                    diagnostics: list[Diagnostic]) -> dict[str, Term]:
+    """Category name → term. With ``[[categories]]`` configured, other names are typos."""
+    terms: dict[str, Term] = {}
+    by_slug: dict[str, Term] = {}
+    for item in config.categories:
+        slug = item.slug or slugify(item.name)
+        term = Term(item.name, slug, f"{config.urls.category}/{slug}/", item.description)
+        terms[item.name] = by_slug[slug] = term
+    for entry in entries:
+        name = entry.values.get("category")
+        if entry.kind != "article" or not name or name in terms:
+            continue
+        slug = slugify(name)
+        if slug in by_slug:
+            terms[name] = by_slug[slug]
+        elif config.categories:
+            diagnostics.append(error(
+                entry.rel, entry.parsed.line_of("category"), "unknown category",
+                "one of " + ", ".join(f"'{c.name}'" for c in config.categories)
+                + " (the [[categories]] of site.toml)", repr(name)))
+        elif slug:
+            terms[name] = by_slug[slug] = Term(name, slug, f"{config.urls.category}/{slug}/")
+    return terms
+
+
+def _tag_terms(config: SiteConfig, entries: list[Entry]) -> dict[str, Term]:
+    """Tag name → term; spellings that slug alike ("Nông thôn mới", "nông thôn mới") merge
+    under the most used spelling."""
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in entries:
+        for name in entry.values.get("tags") or ():
+            if slug := slugify(name):
+                spellings[slug][name] += 1
+    terms = {}
+    for slug, counts in spellings.items():
+        best = min(counts, key=lambda n: (-counts[n], collation_key(n), n))
+        term = Term(best, slug, f"{config.urls.tag}/{slug}/")
+        for name in counts:
+            terms[name] = term
+    return terms
+
+
+def _listings(terms: dict[str, Term], articles: list[Article], terms_of, keep_empty: set[str],
+              order=None) -> tuple[Listing, ...]:
+    members: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for term in terms_of(article):
+            members[term.slug].append(article)
+    unique = {t.slug: t for t in terms.values()}
+    chosen = [t for t in unique.values() if t.slug in members or t.slug in keep_empty]
+    if order:
+        chosen.sort(key=order)
+    return tuple(Listing(t, tuple(members.get(t.slug, ()))) for t in chosen)
+
+
+class _Linker:
+    """Resolves one item's links and file references, publishing the files it points at."""
+
+    def __init__(self, config: SiteConfig, entry: Entry, by_path: dict[Path, Entry],
+                 assets: dict[str, Asset], diagnostics: list[Diagnostic]):
+        self.config = config
+        self.entry = entry
+        self.by_path = by_path
+        self.assets = assets
+        self.diagnostics = diagnostics
+        self.content_dir = config.content_dir.resolve()
+
+    def resolve(self, attribute: str, value: str) -> str | None:
+        value = value.strip()
+        if not value or value.startswith(("#", "?")):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc:
+            return value if parts.scheme.lower() in URL_SCHEMES else None
+        if value.startswith("/"):
+            return self.config.base_path + value.lstrip("/")
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        path = unquote(parts.path)
+        line = self.entry.parsed.line_of_text(parts.path)
+        if path.endswith(".md"):
+            return self._link_to_item(path, line, value, fragment)
+        if "." not in path.rsplit("/", 1)[-1]:
+            return value
+        url = self.publish_file(path, line, "linked file")
+        return self.config.base_path + quote(url) + fragment if url else None
+
+    def _link_to_item(self, path: str, line: int, value: str, fragment: str) -> str | None:
+        target = (self.entry.parsed.source.folder / path).resolve()
+        other = self.by_path.get(target)
+        if other is None:
+            self.diagnostics.append(error(self.entry.rel, line, "link to a missing file",
+                                          "a Markdown file of this site", repr(value)))
+            return None
+        if not other.published:
+            self.diagnostics.append(warning(
+                self.entry.rel, line,
+                f"links to {other.rel}, which is not published yet ({other.reason})"))
+        return self.config.base_path + other.url + fragment
+
+    def publish_file(self, path: str, line: int, what: str) -> str | None:
+        """Publish a file referenced by the item and return its site path, or report why not."""
+        folder = self.entry.parsed.source.folder
+        target = (folder / path).resolve()
+        rel = self.entry.rel
+        if not target.is_relative_to(self.content_dir):
+            self.diagnostics.append(error(rel, line, f"{what} outside the content folder",
+                                          "a path inside content/", repr(path)))
+            return None
+        if not target.is_file():
+            self.diagnostics.append(error(rel, line, f"missing {what}",
+                                          f"a file at {_display(target, self.config)}",
+                                          "no such file"))
+            return None
+        bundle = self.entry.parsed.source.bundle_dir
+        if bundle is not None and target.is_relative_to(bundle.resolve()):
+            url = self.entry.url + target.relative_to(bundle.resolve()).as_posix()
+        else:
+            url = "media/" + target.relative_to(self.content_dir).as_posix()
+        self.assets.setdefault(url, Asset(target, url))
+        return url
+
+
+def _display(path: Path, config: SiteConfig) -> str:
+    try:
+        return path.relative_to(config.site_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _make_article(entry: Entry, body_html: str, categories: dict[str, Term],
+                  tags: dict[str, Term], linker: _Linker) -> Article:
+    values = entry.values
+    lead_html, rest_html = split_lead(body_html)
+    summary = values["summary"] or plain_text(lead_html) or first_paragraph_text(body_html)
+    image = None
+    if values["image"]:
+        image = linker.publish_file(values["image"], entry.parsed.line_of("image"), "image")
+        if image and not values["image_alt"]:
+            linker.diagnostics.append(warning(
+                entry.rel, entry.parsed.line_of("image"),
+                "image has no 'image_alt': readers who cannot see it get no description"))
+    term_tags = tuple(dict.fromkeys(tags[name] for name in values["tags"] if name in tags))
+    return Article(
+        source=entry.rel,
+        slug=entry.slug,
+        url=entry.url,
+        title=values["title"],
+        date=values["date"],
+        updated=values["updated"],
+        author=values["author"],
+        category=categories.get(values["category"]) if values["category"] else None,
+        tags=term_tags,
+        campaign=values["campaign"],
+        summary=_shorten(summary),
+        lead_html=lead_html,
+        body_html=rest_html,
+        image=image,
+        image_alt=values["image_alt"],
+        featured=values["featured"],
+        draft=values["draft"],
+        attachments=_attachments(entry, linker),
+    )
+
+
+def _attachments(entry: Entry, linker: _Linker) -> tuple[Attachment, ...]:
+    found = []
+    for index, item in enumerate(entry.values["attachments"]):
+        where = Location(entry.rel, entry.parsed.line_of).nested(f"attachments[{index}].")
+        result = validate(item, ATTACHMENT_SCHEMA, where, Context(linker.config.timezone))
+        linker.diagnostics.extend(result.diagnostics)
+        if result.diagnostics:
+            continue
+        file = result.values["file"]
+        url = linker.publish_file(file, entry.parsed.line_of(f"attachments[{index}].file"),
+                                  "attachment")
+        if url is None:
+            continue
+        asset = linker.assets[url]
+        name = Path(file).name
+        found.append(Attachment(
+            title=result.values["title"] or name,
+            url=url,
+            kind=(Path(name).suffix.lstrip(".").upper() or "FILE"),
+            size=asset.source.stat().st_size,
+        ))
+    return tuple(found)
+
+
+def _make_page(config: SiteConfig, entry: Entry, body_html: str) -> Page:
+    values = entry.values
+    return Page(
+        source=entry.rel,
+        slug=entry.slug,
+        url=entry.url,
+        title=values["title"],
+        lang=values["lang"] or config.language,
+        menu=values["menu"],
+        summary=_shorten(values["summary"] or first_paragraph_text(body_html)),
+        body_html=body_html,
+        draft=values["draft"],
+    )
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= SUMMARY_MAX:
+        return text
+    cut = text[:SUMMARY_MAX].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
