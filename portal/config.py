@@ -148,7 +148,19 @@ def _folder(value: Any, ctx: Context) -> str:
     return schema.text(value, ctx)
 
 
-def _table_list(item_schema: dict[str, Field], noun: str) -> Callable[..., Any]:
+def _table(name: str) -> Callable[..., Any]:
+    """A TOML table (``[contact]``); its keys are validated by their own schema afterwards."""
+
+    @expects(f"a [{name}] table")
+    def convert(value: Any, ctx: Context) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise FieldValueError(f"a [{name}] table", schema.describe_value(value))
+        return value
+
+    return convert
+
+
+def _table_list(noun: str) -> Callable[..., Any]:
     """A TOML array of tables (``[[menu]]``); each entry validated with ``item_schema``."""
 
     @expects(f"a list of {noun} tables")
@@ -170,15 +182,15 @@ TOP_SCHEMA: dict[str, Field] = {
     "page_size": Field(schema.positive_integer(100), default=10),
     "feed_size": Field(schema.positive_integer(500), default=20),
     "output_dir": Field(_folder, default="_site"),
-    "body": Field(lambda v, c: v, required=True),
-    "contact": Field(lambda v, c: v, default={}),
-    "menu": Field(_table_list({}, "menu"), default=[]),
-    "links": Field(_table_list({}, "links"), default=[]),
-    "categories": Field(_table_list({}, "categories"), default=[]),
-    "urls": Field(lambda v, c: v, default={}),
-    "labels": Field(lambda v, c: v, default={}),
-    "ratings": Field(lambda v, c: v, default={}),
-    "analytics": Field(lambda v, c: v, default={}),
+    "body": Field(_table("body"), required=True),
+    "contact": Field(_table("contact"), default={}),
+    "menu": Field(_table_list("menu"), default=[]),
+    "links": Field(_table_list("links"), default=[]),
+    "categories": Field(_table_list("categories"), default=[]),
+    "urls": Field(_table("urls"), default={}),
+    "labels": Field(_table("labels"), default={}),
+    "ratings": Field(_table("ratings"), default={}),
+    "analytics": Field(_table("analytics"), default={}),
 }
 BODY_SCHEMA = {"name": Field(schema.text, required=True), "parent": Field(schema.text),
                "emblem": Field(schema.text)}
@@ -194,7 +206,7 @@ URL_DEFAULTS = {"news": "tin-tuc", "category": "chuyen-muc", "tag": "the", "page
 URLS_SCHEMA = {key: Field(schema.slug, default=value) for key, value in URL_DEFAULTS.items()}
 RATINGS_SCHEMA = {"endpoint": Field(_link)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
-LABELS_SCHEMA = {lang: Field(lambda v, c: v, default={}) for lang in ("vi", "en")}
+LABELS_SCHEMA = {lang: Field(_table(f"labels.{lang}"), default={}) for lang in ("vi", "en")}
 LABEL_SCHEMA = {key: Field(schema.text) for key in LABEL_KEYS}
 
 
@@ -278,7 +290,8 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
                   for i, item in enumerate(top["categories"])]
 
     output_dir = output_override or (site_dir / (top["output_dir"] or "_site"))
-    diagnostics.extend(_check_output_dir(output_dir, site_dir, where))
+    diagnostics.extend(_check_output_dir(output_dir, site_dir, where,
+                                         str(output_override or top["output_dir"])))
     if diagnostics:
         raise BuildError(diagnostics)
 
@@ -306,7 +319,8 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
     )
 
 
-def _check_output_dir(output_dir: Path, site_dir: Path, where: Location) -> list[Diagnostic]:
+def _check_output_dir(output_dir: Path, site_dir: Path, where: Location,
+                      shown: str) -> list[Diagnostic]:
     """The publisher deletes what it did not write in its output folder: never point it at
     the sources."""
     out = output_dir.resolve()
@@ -315,5 +329,5 @@ def _check_output_dir(output_dir: Path, site_dir: Path, where: Location) -> list
     if any(out == p or p.is_relative_to(out) or (out.is_relative_to(p) and p != site)
            for p in protected):
         return [error(where.path, where.line_of("output_dir"), "unsafe output folder",
-                      "a folder of its own that holds no sources (like _site)", str(output_dir))]
+                      "a folder of its own that holds no sources (like _site)", repr(shown))]
     return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 EXPECTED_DATE = "a date like 2023-03-09, 2023-03-09 08:30 or 09/03/2023"
@@ -93,9 +93,7 @@ def parse_now(value: str, zone: ZoneInfo) -> datetime:
 
 def now_from_epoch(epoch: str, zone: ZoneInfo) -> datetime:
     """``SOURCE_DATE_EPOCH`` (seconds since 1970, UTC), the reproducible-builds convention."""
-    return datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC")).astimezone(zone) + timedelta(
-        seconds=int(epoch)
-    )
+    return datetime.fromtimestamp(int(epoch), tz=zone)
 
 
 def describe_value(value: object) -> str:
@@ -108,4 +106,4 @@ def describe_value(value: object) -> str:
     shown = repr(value) if isinstance(value, str) else str(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return f"{kind} ({shown})" if not isinstance(value, str) else shown
+    return f"{kind} ({shown})"

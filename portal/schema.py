@@ -78,7 +78,7 @@ def validate(data: Any, schema: Mapping[str, Field], where: Location, ctx: Conte
     for key in data:
         if key not in schema:
             full = f"{where.prefix}{key}"
-            hint = difflib.get_close_matches(str(key), list(schema), n=1)
+            hint = difflib.get_close_matches(str(key), list(schema), n=1, cutoff=0.75)
             found = repr(key) + (f" (did you mean '{hint[0]}'?)" if hint else "")
             result.diagnostics.append(error(
                 where.path, where.line_of(full), f"unknown {where.noun} '{full}'",
@@ -89,7 +89,8 @@ def validate(data: Any, schema: Mapping[str, Field], where: Location, ctx: Conte
         if key not in data or data[key] is None or data[key] == "":
             if spec.required:
                 result.diagnostics.append(error(
-                    where.path, where.line_of(full) if key in data else where.line_of(""),
+                    where.path,
+                    where.line_of(full if key in data else where.prefix.rstrip(".")),
                     f"missing required {where.noun} '{full}'",
                     _expected_of(spec), "nothing",
                 ))
