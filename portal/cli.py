@@ -104,9 +104,10 @@ def _count(number: int, noun: str) -> str:
 
 def _shown(path: Path) -> str:
     try:
-        return os.path.relpath(path)
+        shown = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if shown.startswith("..") else shown
 
 
 class _ProgressBar:

@@ -39,6 +39,7 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _TEXT_ALIGN = re.compile(r"text-align:\s*(left|right|center);?")
 _ALIGN_STYLE = re.compile(r' style="text-align: (left|right|center);"')
+_H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
 _LEAD = re.compile(r"^\s*<p>(.*?)</p>\s*", re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -54,7 +55,7 @@ class MarkdownRenderer:
             extensions=["tables", "footnotes", "attr_list", "toc", "sane_lists",
                         "fenced_code", "def_list", "abbr"],
             extension_configs={
-                "toc": {"slugify": markdown_slugify, "baselevel": 2},
+                "toc": {"slugify": markdown_slugify},
                 "footnotes": {"BACKLINK_TITLE": "Quay lại chỗ chú thích %d"},
             },
             output_format="html",
@@ -63,7 +64,8 @@ class MarkdownRenderer:
     def render(self, text: str, resolve: Resolver) -> str:
         """Render Markdown and sanitise the result, resolving every link and image source."""
         self._md.reset()
-        return sanitise(self._md.convert(text), resolve)
+        # The page title is the only h1: a "# heading" in a body becomes an h2.
+        return sanitise(_H1.sub(r"<\1h2", self._md.convert(text)), resolve)
 
 
 def sanitise(raw_html: str, resolve: Resolver | None = None) -> str:

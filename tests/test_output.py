@@ -1,0 +1,105 @@
+"""The output folder belongs to the publisher: untouched by failed builds, stale files removed,
+rebuilds byte-identical."""
+
+import os
+
+import pytest
+
+from portal.errors import BuildError
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failed_build_leaves_previous_output_exactly_as_it_was(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.article("b.md", "title: Bài B\ndate: 2023-03-03\n")
+    site.build()
+    before = snapshot(site.output)
+    site.article("a.md", "title: Bài A đã sửa\ndate: 2023-03-02\n")
+    site.article("b.md", "title: Bài B\ndate: 32/03/2023\n")
+    with pytest.raises(BuildError):
+        site.build()
+    assert snapshot(site.output) == before
+
+
+def test_failed_render_leaves_previous_output(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    before = snapshot(site.output)
+    site.article("a.md", "title: Bài A mới\ndate: 2023-03-02\n", "[x](thieu.md)\n")
+    with pytest.raises(BuildError):
+        site.build()
+    assert snapshot(site.output) == before
+
+
+def test_files_no_longer_produced_are_removed(site):
+    old = site.article("a.md", "title: Tên cũ\ndate: 2023-03-02\ntags: [thẻ cũ]\n")
+    site.build()
+    assert (site.output / "tin-tuc/ten-cu/index.html").is_file()
+    assert (site.output / "the/the-cu/index.html").is_file()
+    (site.output / "leftover.txt").write_text("x")
+    old.unlink()
+    site.article("b.md", "title: Tên mới\ndate: 2023-03-02\n")
+    result = site.build()
+    assert not (site.output / "tin-tuc/ten-cu").exists()
+    assert not (site.output / "the").exists()
+    assert not (site.output / "leftover.txt").exists()
+    assert (site.output / "tin-tuc/ten-moi/index.html").is_file()
+    assert result.removed == 3
+
+
+def test_unpublishing_removes_the_page(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\ndraft: true\n")
+    site.build()
+    assert not (site.output / "tin-tuc/bai-a").exists()
+
+
+def test_same_inputs_and_now_give_byte_identical_output(site, make_site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\ntags: [b, a, ă]\ncategory: X\n")
+    site.article("b.md", "title: Bài B\ndate: 2023-03-02\ntags: [a]\n")
+    site.build()
+    first = site.files()
+    other = make_site("copy")
+    for path in (site.root / "content").rglob("*.md"):
+        other.write(path.relative_to(site.root).as_posix(), path.read_text(encoding="utf-8"))
+    other.build()
+    assert other.files() == first
+    second = site.build()
+    assert second.written == 0
+    assert site.files() == first
+
+
+def test_unchanged_files_are_not_rewritten(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    before = snapshot(site.output)
+    site.article("b.md", "title: Bài B\ndate: 2023-01-01\n")
+    site.build()
+    after = snapshot(site.output)
+    same_bytes = [rel for rel in before if rel in after and after[rel][0] == before[rel][0]]
+    assert "static/img/emblem.svg" in same_bytes
+    assert all(after[rel][1] == before[rel][1] for rel in same_bytes)
+    # Article A now lists B under "Tin khác", so it was rewritten.
+    assert after["tin-tuc/bai-a/index.html"][1] != before["tin-tuc/bai-a/index.html"][1]
+
+
+def test_no_temporary_files_are_left_and_files_replace_folders(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    (site.output / "robots.txt").mkdir(parents=True)
+    (site.output / "robots.txt" / "junk").write_text("x")
+    site.build()
+    assert (site.output / "robots.txt").is_file()
+    leftovers = [p for p in site.output.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_output_is_readable_by_the_web_server(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    mode = os.stat(site.output / "index.html").st_mode & 0o777
+    assert mode == 0o644
