@@ -75,6 +75,9 @@ def parse_date(value: object, zone: ZoneInfo) -> Timestamp:
             int(hour or 0), int(minute or 0), int(second or 0), tzinfo=zone,
         )
     except ValueError:
+        if _DAY_FIRST.fullmatch(text) and int(month) > 12 >= int(day):
+            raise DateFormatError(f"{text!r} (there is no month {int(month)}: write the day "
+                                  f"first, {int(month):02}/{int(day):02}/{year})") from None
         raise DateFormatError(f"{text!r} (no such day or time)") from None
     return Timestamp(moment, has_time=hour is not None)
 

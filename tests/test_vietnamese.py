@@ -13,7 +13,8 @@ def test_seed_title_slug():
 
 def test_design_example_slug():
     title = "Chợ Gạo phát động chuyên đề thi đua “Đẩy mạnh cải cách hành chính” năm 2023"
-    assert slugify(title) == "cho-gao-phat-dong-chuyen-de-thi-dua-day-manh-cai-cach-hanh-chinh-nam-2023"
+    assert slugify(title) == ("cho-gao-phat-dong-chuyen-de-thi-dua-day-manh-cai-cach-hanh-"
+                              "chinh-nam-2023")
 
 
 def test_d_with_stroke_maps_to_d_not_dropped():
