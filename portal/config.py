@@ -74,6 +74,7 @@ class UrlScheme:
     tag: str
     page: str
     sitemap: str
+    campaigns: str
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ LINK_SCHEMA = {"label": Field(schema.text, required=True), "url": Field(_link, r
 CATEGORY_SCHEMA = {"name": Field(schema.text, required=True), "slug": Field(schema.slug),
                    "description": Field(schema.text)}
 URL_DEFAULTS = {"news": "tin-tuc", "category": "chuyen-muc", "tag": "the", "page": "trang",
-                "sitemap": "so-do-cong"}
+                "sitemap": "so-do-cong", "campaigns": "chuyen-de"}
 URLS_SCHEMA = {key: Field(schema.slug, default=value) for key, value in URL_DEFAULTS.items()}
 RATINGS_SCHEMA = {"endpoint": Field(_link)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}

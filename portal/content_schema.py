@@ -8,10 +8,22 @@ from portal import schema
 from portal.schema import Context, Field, FieldValueError, expects
 
 
-@expects("a list of attachment tables (each with 'file' and optional 'title')")
-def _table_list(value: Any, ctx: Context) -> list[Any]:
-    if not isinstance(value, list):
-        raise FieldValueError(_table_list.expected, schema.describe_value(value))
+def _table_list(description: str):
+    """A list of small tables; each entry is validated with its own schema afterwards."""
+
+    @expects(description)
+    def convert(value: Any, ctx: Context) -> list[Any]:
+        if not isinstance(value, list):
+            raise FieldValueError(description, schema.describe_value(value))
+        return value
+
+    return convert
+
+
+@expects("a table with 'label' and 'url'")
+def _table(value: Any, ctx: Context) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldValueError(_table.expected, schema.describe_value(value))
     return value
 
 
@@ -37,7 +49,8 @@ ARTICLE_SCHEMA: dict[str, Field] = {
     "draft": Field(schema.boolean, default=False),
     "featured": Field(schema.boolean, default=False),
     "updated": Field(schema.timestamp),
-    "attachments": Field(_table_list, default=[]),
+    "attachments": Field(_table_list("a list of attachment tables (each with 'file' and "
+                                     "optional 'title')"), default=[]),
 }
 
 ATTACHMENT_SCHEMA: dict[str, Field] = {
@@ -54,4 +67,35 @@ PAGE_SCHEMA: dict[str, Field] = {
     "draft": Field(schema.boolean, default=False),
 }
 
-SCHEMAS = {"article": ARTICLE_SCHEMA, "page": PAGE_SCHEMA}
+CAMPAIGN_SCHEMA: dict[str, Field] = {
+    "title": Field(schema.text, required=True),
+    "kind": Field(schema.text),
+    "organizer": Field(schema.text),
+    "start": Field(schema.timestamp, required=True),
+    "end": Field(schema.timestamp, required=True),
+    "participants": Field(schema.text_list, default=()),
+    "criteria": Field(schema.text_list, default=()),
+    "banner": Field(schema.text),
+    "cta": Field(_table),
+    "documents": Field(_table_list("a list of document tables (each with 'title' and optional "
+                                   "'number', 'issued', 'file')"), default=[]),
+    "image": Field(relative_file),
+    "image_alt": Field(schema.text),
+    "summary": Field(schema.text),
+    "slug": Field(schema.slug),
+    "draft": Field(schema.boolean, default=False),
+}
+
+DOCUMENT_SCHEMA: dict[str, Field] = {
+    "title": Field(schema.text, required=True),
+    "number": Field(schema.text),
+    "issued": Field(schema.timestamp),
+    "file": Field(relative_file),
+}
+
+CTA_SCHEMA: dict[str, Field] = {
+    "label": Field(schema.text, required=True),
+    "url": Field(schema.text, required=True),
+}
+
+SCHEMAS = {"article": ARTICLE_SCHEMA, "page": PAGE_SCHEMA, "campaign": CAMPAIGN_SCHEMA}

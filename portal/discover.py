@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = {"articles": "article", "pages": "page"}
+KINDS = {"articles": "article", "pages": "page", "campaigns": "campaign"}
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,30 @@ def render_atom(site: Site, listing: Listing, path: str) -> bytes:
     return _serialise(feed)
 
 
+def render_campaigns_rss(site: Site, path: str) -> bytes:
+    """Every campaign, newest start first: offices subscribe to hear of new drives."""
+    config = site.config
+    campaigns = sorted(site.campaigns, key=lambda c: (c.start.moment, c.slug), reverse=True)
+    rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", f"Chuyên đề – {config.title}")
+    _sub(channel, "link", config.base_url + config.urls.campaigns + "/")
+    _sub(channel, "description", f"Chuyên đề, cuộc thi, phong trào thi đua – {config.title}")
+    _sub(channel, "language", config.language)
+    _sub(channel, "atom:link", href=config.base_url + path, rel="self",
+         type="application/rss+xml")
+    for campaign in campaigns[: config.feed_size]:
+        item = _sub(channel, "item")
+        link = config.base_url + campaign.url
+        _sub(item, "title", campaign.title)
+        _sub(item, "link", link)
+        _sub(item, "guid", link, isPermaLink="true")
+        _sub(item, "pubDate", format_datetime(campaign.start.moment))
+        _sub(item, "description", f"{campaign.start.display} – {campaign.end.display}. "
+             f"{campaign.summary}".strip())
+    return _serialise(rss)
+
+
 def render_sitemap(site: Site, urls: list[str]) -> bytes:
     """``sitemap.xml`` of every HTML page; items carry their last change."""
     config = site.config

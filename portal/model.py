@@ -7,7 +7,7 @@ links under the site's base path, so a site served from a sub-path needs no othe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from portal.config import SiteConfig
@@ -80,6 +80,56 @@ class Page:
 
 
 @dataclass(frozen=True)
+class CampaignDocument:
+    """A document of a campaign (kế hoạch, thể lệ…): number, issue date, optional file."""
+
+    title: str
+    number: str | None
+    issued: Timestamp | None
+    file: Attachment | None
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    label: str
+    url: str
+    external: bool
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A time-boxed drive. ``status`` is relative to the build's now; pages carry the dates so
+    a script can correct a stale badge in the reader's browser."""
+
+    source: str
+    slug: str
+    url: str
+    title: str
+    kind: str | None
+    organizer: str | None
+    start: Timestamp
+    end: Timestamp
+    participants: tuple[str, ...]
+    criteria: tuple[str, ...]
+    banner: str | None
+    cta: CallToAction | None
+    documents: tuple[CampaignDocument, ...]
+    image: str | None
+    image_alt: str | None
+    summary: str
+    body_html: str
+    status: str
+    days_to_start: int
+    days_to_end: int
+    articles: tuple[Article, ...] = ()
+
+    @property
+    def end_exclusive(self) -> datetime:
+        """The first moment after the campaign: a date-only end lasts the whole of that day."""
+        return self.end.moment if self.end.has_time else self.end.moment + timedelta(days=1)
+
+
+@dataclass(frozen=True)
 class Listing:
     """A term (or the whole news) with the articles it shows, newest first."""
 
@@ -95,7 +145,15 @@ class Site:
     pages: tuple[Page, ...]
     categories: tuple[Listing, ...]
     tags: tuple[Listing, ...]
+    campaigns: tuple[Campaign, ...] = ()
     assets: tuple[Asset, ...] = field(default=())
+
+    @property
+    def active_campaigns(self) -> tuple[Campaign, ...]:
+        return tuple(c for c in self.campaigns if c.status == "active")
+
+    def campaign(self, slug: str) -> Campaign | None:
+        return next((c for c in self.campaigns if c.slug == slug), None)
 
     def category_listing(self, slug: str) -> Listing | None:
         return next((c for c in self.categories if c.term and c.term.slug == slug), None)

@@ -41,8 +41,8 @@ class Pagination:
 class Output:
     """One file of the output folder and how to produce it.
 
-    ``kind`` is ``page`` (a template), ``feed-rss``, ``feed-atom``, ``sitemap``, ``robots``
-    or ``copy`` (a file published as it is, from ``source``).
+    ``kind`` is ``page`` (a template), ``feed-rss``, ``feed-atom``, ``feed-campaigns``,
+    ``ics``, ``sitemap``, ``robots`` or ``copy`` (a file published as it is, from ``source``).
     """
 
     path: str
@@ -101,6 +101,17 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
         add(Output(page_path(article.url), "page", article.source, "article.html", {
             "article": article, "related": related[index], "others": others,
         }))
+    campaigns_url = config.urls.campaigns + "/"
+    add(Output(page_path(campaigns_url), "page", "the campaigns index", "campaigns.html", {}))
+    add(Output(campaigns_url + "rss.xml", "feed-campaigns", "the campaigns feed"))
+    for campaign in site.campaigns:
+        for pagination, items in paginate(campaign.url, campaign.articles, config.page_size,
+                                          config.urls.page):
+            add(Output(page_path(pagination.urls[pagination.number - 1]), "page",
+                       campaign.source, "campaign.html",
+                       {"campaign": campaign, "items": items, "pagination": pagination}))
+        add(Output(campaign.url + "lich.ics", "ics", campaign.source,
+                   context={"campaign": campaign}))
     for page in site.pages:
         add(Output(page_path(page.url), "page", page.source, "page.html", {"page": page}))
 

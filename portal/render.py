@@ -15,9 +15,16 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from portal.feeds import render_atom, render_robots, render_rss, render_sitemap
+from portal.calendar import render_campaign_ics
+from portal.feeds import (
+    render_atom,
+    render_campaigns_rss,
+    render_robots,
+    render_rss,
+    render_sitemap,
+)
 from portal.labels import labels_for
 from portal.model import Site
 from portal.plan import Output
@@ -112,9 +119,12 @@ def _href(base_path: str, link: str) -> str:
     return base_path + link.lstrip("/") if link.startswith("/") else link
 
 
-def _translator(labels: dict[str, str]) -> Callable[..., str]:
-    def t(key: str, **values: Any) -> str:
-        text = labels[key]
+def _translator(labels: dict[str, str]) -> Callable[..., Markup]:
+    """``t("key", n=3)``: the label, escaped, with values filled in (markup values such as a
+    ``<time>`` element stay markup; anything else is escaped)."""
+
+    def t(key: str, **values: Any) -> Markup:
+        text = escape(labels[key])
         return text.format(**values) if values else text
 
     return t
@@ -141,6 +151,10 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
         return render_rss(site, output.context["listing"], output.path)
     if output.kind == "feed-atom":
         return render_atom(site, output.context["listing"], output.path)
+    if output.kind == "feed-campaigns":
+        return render_campaigns_rss(site, output.path)
+    if output.kind == "ics":
+        return render_campaign_ics(site, output.context["campaign"])
     if output.kind == "sitemap":
         return render_sitemap(site, html_urls)
     if output.kind == "robots":

@@ -9,23 +9,22 @@ page silently to a duplicate title.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
 
+from portal.campaigns import check_dates, make_campaign, sort_campaigns
 from portal.config import SiteConfig
 from portal.content_schema import ATTACHMENT_SCHEMA, SCHEMAS
 from portal.errors import Diagnostic, error, warning
+from portal.links import Linker
 from portal.markdown_render import (
-    URL_SCHEMES,
     MarkdownRenderer,
     first_paragraph_text,
     plain_text,
     split_lead,
 )
-from portal.model import Article, Asset, Attachment, Listing, Page, Site, Term
+from portal.model import Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
 from portal.parse import ParsedSource
 from portal.schema import Context, Location, validate
 from portal.vietnamese import collation_key, slugify
@@ -62,6 +61,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
                                                               include_drafts, diagnostics))]
     published = [e for e in entries if e.published]
     diagnostics.extend(_check_unique_urls(published))
+    diagnostics.extend(_check_campaign_references(published))
     categories = _category_terms(config, published, diagnostics)
     tags = _tag_terms(config, published)
 
@@ -70,17 +70,26 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     renderer = MarkdownRenderer()
     articles: list[Article] = []
     pages: list[Page] = []
+    campaigns: list[Campaign] = []
     for entry in published:
-        linker = _Linker(config, entry, by_path, assets, diagnostics)
+        linker = Linker(config, entry, by_path, assets, diagnostics)
         body_html = renderer.render(entry.parsed.body, linker.resolve)
         if entry.kind == "article":
             articles.append(_make_article(entry, body_html, categories, tags, linker))
+        elif entry.kind == "campaign":
+            summary = _shorten(entry.values["summary"] or first_paragraph_text(body_html))
+            campaigns.append(make_campaign(entry, body_html, summary, linker, now, diagnostics))
         else:
             pages.append(_make_page(config, entry, body_html))
 
     articles.sort(key=lambda a: (collation_key(a.title), a.source))
     articles.sort(key=lambda a: a.date.moment, reverse=True)
     pages.sort(key=lambda p: (collation_key(p.title), p.source))
+    members: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        if article.campaign:
+            members[article.campaign].append(article)
+    campaigns = [replace(c, articles=tuple(members[c.slug])) for c in sort_campaigns(campaigns)]
     site = Site(
         config=config,
         now=now,
@@ -91,6 +100,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
                                          if _is_configured(config, c)}),
         tags=_listings(tags, articles, lambda a: list(a.tags), keep_empty=set(),
                        order=lambda t: collation_key(t.name)),
+        campaigns=tuple(campaigns),
         assets=tuple(sorted(assets.values(), key=lambda a: a.url)),
     )
     return site, diagnostics
@@ -105,6 +115,11 @@ def _make_entry(config: SiteConfig, parsed: ParsedSource, ctx: Context, now: dat
     if result.diagnostics:
         return None
     values = result.values
+    if source.kind == "campaign":
+        date_errors = check_dates(source.rel, values, parsed.line_of)
+        diagnostics.extend(date_errors)
+        if date_errors:
+            return None
     slug = values["slug"] or (slugify(values["title"]) if source.kind == "article"
                               else slugify(source.stem))
     if not slug:
@@ -117,6 +132,9 @@ def _make_entry(config: SiteConfig, parsed: ParsedSource, ctx: Context, now: dat
     if source.kind == "article":
         url = f"{config.urls.news}/{slug}/"
         future = values["date"].moment > now
+    elif source.kind == "campaign":
+        url = f"{config.urls.campaigns}/{slug}/"
+        future = False
     else:
         url = f"{slug}/"
         future = False
@@ -136,6 +154,18 @@ def _check_unique_urls(entries: list[Entry]) -> list[Diagnostic]:
                 "a unique title or 'slug'", f"'{entry.slug}' for both",
             ))
     return found
+
+
+def _check_campaign_references(entries: list[Entry]) -> list[Diagnostic]:
+    known = sorted(e.slug for e in entries if e.kind == "campaign")
+    expected = ("one of " + ", ".join(f"'{slug}'" for slug in known) if known
+                else "the slug of a campaign") + " (files in content/campaigns/)"
+    return [
+        error(e.rel, e.parsed.line_of("campaign"), "unknown campaign", expected,
+              repr(e.values["campaign"]))
+        for e in entries
+        if e.kind == "article" and e.values["campaign"] and e.values["campaign"] not in known
+    ]
 
 
 def _is_configured(config: SiteConfig, term: Term) -> bool:
@@ -198,82 +228,8 @@ def _listings(terms: dict[str, Term], articles: list[Article], terms_of, keep_em
     return tuple(Listing(t, tuple(members.get(t.slug, ()))) for t in chosen)
 
 
-class _Linker:
-    """Resolves one item's links and file references, publishing the files it points at."""
-
-    def __init__(self, config: SiteConfig, entry: Entry, by_path: dict[Path, Entry],
-                 assets: dict[str, Asset], diagnostics: list[Diagnostic]):
-        self.config = config
-        self.entry = entry
-        self.by_path = by_path
-        self.assets = assets
-        self.diagnostics = diagnostics
-        self.content_dir = config.content_dir.resolve()
-
-    def resolve(self, attribute: str, value: str) -> str | None:
-        value = value.strip()
-        if not value or value.startswith(("#", "?")):
-            return value
-        parts = urlsplit(value)
-        if parts.scheme or parts.netloc:
-            return value if parts.scheme.lower() in URL_SCHEMES else None
-        if value.startswith("/"):
-            return self.config.base_path + value.lstrip("/")
-        fragment = f"#{parts.fragment}" if parts.fragment else ""
-        path = unquote(parts.path)
-        line = self.entry.parsed.line_of_text(parts.path)
-        if path.endswith(".md"):
-            return self._link_to_item(path, line, value, fragment)
-        if "." not in path.rsplit("/", 1)[-1]:
-            return value
-        url = self.publish_file(path, line, "linked file")
-        return self.config.base_path + quote(url) + fragment if url else None
-
-    def _link_to_item(self, path: str, line: int, value: str, fragment: str) -> str | None:
-        target = (self.entry.parsed.source.folder / path).resolve()
-        other = self.by_path.get(target)
-        if other is None:
-            self.diagnostics.append(error(self.entry.rel, line, "link to a missing file",
-                                          "a Markdown file of this site", repr(value)))
-            return None
-        if not other.published:
-            self.diagnostics.append(warning(
-                self.entry.rel, line,
-                f"links to {other.rel}, which is not published yet ({other.reason})"))
-        return self.config.base_path + other.url + fragment
-
-    def publish_file(self, path: str, line: int, what: str) -> str | None:
-        """Publish a file referenced by the item and return its site path, or report why not."""
-        folder = self.entry.parsed.source.folder
-        target = (folder / path).resolve()
-        rel = self.entry.rel
-        if not target.is_relative_to(self.content_dir):
-            self.diagnostics.append(error(rel, line, f"{what} outside the content folder",
-                                          "a path inside content/", repr(path)))
-            return None
-        if not target.is_file():
-            self.diagnostics.append(error(rel, line, f"missing {what}",
-                                          f"a file at {_display(target, self.config)}",
-                                          "no such file"))
-            return None
-        bundle = self.entry.parsed.source.bundle_dir
-        if bundle is not None and target.is_relative_to(bundle.resolve()):
-            url = self.entry.url + target.relative_to(bundle.resolve()).as_posix()
-        else:
-            url = "media/" + target.relative_to(self.content_dir).as_posix()
-        self.assets.setdefault(url, Asset(target, url))
-        return url
-
-
-def _display(path: Path, config: SiteConfig) -> str:
-    try:
-        return path.relative_to(config.site_dir.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _make_article(entry: Entry, body_html: str, categories: dict[str, Term],
-                  tags: dict[str, Term], linker: _Linker) -> Article:
+                  tags: dict[str, Term], linker: Linker) -> Article:
     values = entry.values
     lead_html, rest_html = split_lead(body_html)
     summary = values["summary"] or plain_text(lead_html) or first_paragraph_text(body_html)
@@ -307,27 +263,16 @@ def _make_article(entry: Entry, body_html: str, categories: dict[str, Term],
     )
 
 
-def _attachments(entry: Entry, linker: _Linker) -> tuple[Attachment, ...]:
+def _attachments(entry: Entry, linker: Linker) -> tuple[Attachment, ...]:
     found = []
     for index, item in enumerate(entry.values["attachments"]):
         where = Location(entry.rel, entry.parsed.line_of).nested(f"attachments[{index}].")
         result = validate(item, ATTACHMENT_SCHEMA, where, Context(linker.config.timezone))
         linker.diagnostics.extend(result.diagnostics)
-        if result.diagnostics:
-            continue
-        file = result.values["file"]
-        url = linker.publish_file(file, entry.parsed.line_of(f"attachments[{index}].file"),
-                                  "attachment")
-        if url is None:
-            continue
-        asset = linker.assets[url]
-        name = Path(file).name
-        found.append(Attachment(
-            title=result.values["title"] or name,
-            url=url,
-            kind=(Path(name).suffix.lstrip(".").upper() or "FILE"),
-            size=asset.source.stat().st_size,
-        ))
+        if not result.diagnostics and (attachment := linker.attachment(
+                result.values["file"], result.values["title"],
+                entry.parsed.line_of(f"attachments[{index}].file"), "attachment")):
+            found.append(attachment)
     return tuple(found)
 
 

@@ -1,6 +1,7 @@
 /* Runs in <head> before first paint: js class, saved contrast and text size. */
 (function (e) {
-  e.className = e.className.replace(/\bno-js\b/, "") + " js";
+  e.classList.remove("no-js");
+  e.classList.add("js");
   try {
     var c = localStorage.getItem("portal-contrast"), t = localStorage.getItem("portal-text-size");
     if (c === "high" || c === "normal") e.setAttribute("data-contrast", c);

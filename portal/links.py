@@ -1,0 +1,106 @@
+"""Resolving an item's links and file references, and publishing the files they point at.
+
+Every ``href`` and ``src`` of a rendered body, and every file named in front matter (cover
+image, attachments, campaign documents), goes through one :class:`Linker`, so the rules are
+the same everywhere: files must exist inside ``content/``; a bundle's files are published
+beside its page, other files under ``media/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
+
+from portal.config import SiteConfig
+from portal.errors import Diagnostic, error, warning
+from portal.markdown_render import URL_SCHEMES
+from portal.model import Asset, Attachment
+
+if TYPE_CHECKING:
+    from portal.site import Entry
+
+
+class Linker:
+    """Resolves one item's links and file references, publishing the files it points at."""
+
+    def __init__(self, config: SiteConfig, entry: Entry, by_path: dict[Path, Entry],
+                 assets: dict[str, Asset], diagnostics: list[Diagnostic]):
+        self.config = config
+        self.entry = entry
+        self.by_path = by_path
+        self.assets = assets
+        self.diagnostics = diagnostics
+        self.content_dir = config.content_dir.resolve()
+
+    def resolve(self, attribute: str, value: str) -> str | None:
+        value = value.strip()
+        if not value or value.startswith(("#", "?")):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc:
+            return value if parts.scheme.lower() in URL_SCHEMES else None
+        if value.startswith("/"):
+            return self.config.base_path + value.lstrip("/")
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        path = unquote(parts.path)
+        line = self.entry.parsed.line_of_text(parts.path)
+        if path.endswith(".md"):
+            return self._link_to_item(path, line, value, fragment)
+        if "." not in path.rsplit("/", 1)[-1]:
+            return value
+        url = self.publish_file(path, line, "linked file")
+        return self.config.base_path + quote(url) + fragment if url else None
+
+    def _link_to_item(self, path: str, line: int, value: str, fragment: str) -> str | None:
+        target = (self.entry.parsed.source.folder / path).resolve()
+        other = self.by_path.get(target)
+        if other is None:
+            self.diagnostics.append(error(self.entry.rel, line, "link to a missing file",
+                                          "a Markdown file of this site", repr(value)))
+            return None
+        if not other.published:
+            self.diagnostics.append(warning(
+                self.entry.rel, line,
+                f"links to {other.rel}, which is not published yet ({other.reason})"))
+        return self.config.base_path + other.url + fragment
+
+    def publish_file(self, path: str, line: int, what: str) -> str | None:
+        """Publish a file referenced by the item and return its site path, or report why not."""
+        folder = self.entry.parsed.source.folder
+        target = (folder / path).resolve()
+        rel = self.entry.rel
+        if not target.is_relative_to(self.content_dir):
+            self.diagnostics.append(error(rel, line, f"{what} outside the content folder",
+                                          "a path inside content/", repr(path)))
+            return None
+        if not target.is_file():
+            self.diagnostics.append(error(rel, line, f"missing {what}",
+                                          f"a file at {_display(target, self.config)}",
+                                          "no such file"))
+            return None
+        bundle = self.entry.parsed.source.bundle_dir
+        if bundle is not None and target.is_relative_to(bundle.resolve()):
+            url = self.entry.url + target.relative_to(bundle.resolve()).as_posix()
+        else:
+            url = "media/" + target.relative_to(self.content_dir).as_posix()
+        self.assets.setdefault(url, Asset(target, url))
+        return url
+
+    def attachment(self, file: str, title: str | None, line: int,
+                   what: str) -> Attachment | None:
+        """Publish a file named in front matter and describe it for a download link."""
+        url = self.publish_file(file, line, what)
+        if url is None:
+            return None
+        name = Path(file).name
+        return Attachment(title=title or name, url=url,
+                          kind=Path(name).suffix.lstrip(".").upper() or "FILE",
+                          size=self.assets[url].source.stat().st_size)
+
+
+def _display(path: Path, config: SiteConfig) -> str:
+    try:
+        return path.relative_to(config.site_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
