@@ -101,9 +101,10 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
         add(Output(page_path(article.url), "page", article.source, "article.html", {
             "article": article, "related": related[index], "others": others,
         }))
-    campaigns_url = config.urls.campaigns + "/"
-    add(Output(page_path(campaigns_url), "page", "the campaigns index", "campaigns.html", {}))
-    add(Output(campaigns_url + "rss.xml", "feed-campaigns", "the campaigns feed"))
+    if site.campaigns:
+        campaigns_url = config.urls.campaigns + "/"
+        add(Output(page_path(campaigns_url), "page", "the campaigns index", "campaigns.html"))
+        add(Output(campaigns_url + "rss.xml", "feed-campaigns", "the campaigns feed"))
     for campaign in site.campaigns:
         for pagination, items in paginate(campaign.url, campaign.articles, config.page_size,
                                           config.urls.page):

@@ -170,6 +170,7 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
         page_url=output.url,
         header=shared.block("header", lang),
         menu=shared.block("menu", lang, active),
+        banner=shared.block("banner", lang),
         sidebar=shared.block("sidebar", lang),
         footer=shared.block("footer", lang),
     )

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.browser
 
 SEED = ("tin-tuc/cho-gao-phat-dong-chuyen-de-thi-dua-day-manh-cai-cach-hanh-chinh-nam-2023-"
         "tren-dia-ban-huyen-cho-gao/")
-PAGES = {"home": "", "article": SEED, "listing": "tin-tuc/", "not-found": "404.html"}
+PAGES = {"home": "", "article": SEED, "listing": "tin-tuc/", "not-found": "404.html",
+         "campaign": "chuyen-de/day-manh-cai-cach-hanh-chinh-2023/",
+         "campaigns": "chuyen-de/"}
 
 # Records the contrast attribute at the moment <body> is inserted, i.e. before any paint.
 FIRST_PAINT_PROBE = """
@@ -61,7 +63,8 @@ def page(browser):
 def test_skip_link_is_first_and_moves_focus_to_main(page, base_url):
     page.goto(base_url + SEED)
     page.keyboard.press("Tab")
-    focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent]")
+    focused = page.evaluate("[document.activeElement.className,"
+                            " document.activeElement.textContent]")
     assert focused == ["skip-link", "Truy cập nội dung luôn"]
     assert page.locator(".skip-link").is_visible()
     page.keyboard.press("Enter")
@@ -184,3 +187,41 @@ def test_axe_finds_no_wcag_violations(browser, base_url, name, theme):
         for v in results.response["violations"]
     ]
     assert violations == []
+
+
+CONTEST = "chuyen-de/cuoc-thi-tim-hieu-phap-luat-phong-chong-tham-nhung/"
+
+
+def test_campaign_badge_corrects_itself_after_the_end_date(browser, base_url):
+    """The sample is built on 01/01/2024, while the contest runs (until 31/01/2024); a reader
+    opening the page in March sees it as ended, and the site-wide banner is gone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    context = browser.new_context()
+    page = context.new_page()
+    page.clock.install(time=datetime(2024, 1, 20, 9, 0, tzinfo=zone))
+    page.goto(base_url + CONTEST)
+    badge = page.locator("main .campaign-status").first
+    assert badge.inner_text() == "Đang diễn ra"
+    assert page.locator("main .campaign-countdown").inner_text() == "Còn 11 ngày"
+    assert page.locator(".campaign-banner").is_visible()
+    page.clock.set_system_time(datetime(2024, 3, 1, 9, 0, tzinfo=zone))
+    page.reload()
+    assert badge.inner_text() == "Đã kết thúc"
+    assert badge.get_attribute("data-status") == "ended"
+    assert page.locator("main .campaign-countdown").inner_text() == ""
+    assert not page.locator(".campaign-banner").is_visible()
+    page.goto(base_url)
+    assert not page.locator(".campaign-banner").is_visible()
+    context.close()
+
+
+def test_campaign_page_without_javascript_shows_the_build_time_status(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + CONTEST)
+    assert page.locator("main .campaign-status").first.inner_text() == "Đang diễn ra"
+    assert page.locator("main .campaign-countdown").inner_text() == "Còn 30 ngày"
+    context.close()
