@@ -27,15 +27,28 @@ def chromium_path() -> str | None:
     return candidate if Path(candidate).is_file() else None
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+"""The policy README.md documents for hosts; every browser test page is served with it."""
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        super().end_headers()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 @contextmanager
 def serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on a free loopback port; yields the base URL (with trailing slash)."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+    """Serve ``folder`` on a free loopback port, with the documented Content Security Policy;
+    yields the base URL (with trailing slash)."""
+    handler = functools.partial(_Handler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
