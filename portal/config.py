@@ -75,6 +75,7 @@ class UrlScheme:
     page: str
     sitemap: str
     campaigns: str
+    search: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class SiteConfig:
     page_size: int
     feed_size: int
     output_dir: Path
+    cache_dir: Path
     body: Body
     contact: Contact
     menu: tuple[MenuItem, ...]
@@ -183,6 +185,7 @@ TOP_SCHEMA: dict[str, Field] = {
     "page_size": Field(schema.positive_integer(100), default=10),
     "feed_size": Field(schema.positive_integer(500), default=20),
     "output_dir": Field(_folder, default="_site"),
+    "cache_dir": Field(_folder, default=".portal-cache"),
     "body": Field(_table("body"), required=True),
     "contact": Field(_table("contact"), default={}),
     "menu": Field(_table_list("menu"), default=[]),
@@ -203,7 +206,8 @@ LINK_SCHEMA = {"label": Field(schema.text, required=True), "url": Field(_link, r
 CATEGORY_SCHEMA = {"name": Field(schema.text, required=True), "slug": Field(schema.slug),
                    "description": Field(schema.text)}
 URL_DEFAULTS = {"news": "tin-tuc", "category": "chuyen-muc", "tag": "the", "page": "trang",
-                "sitemap": "so-do-cong", "campaigns": "chuyen-de"}
+                "sitemap": "so-do-cong", "campaigns": "chuyen-de",
+                "search": "tim-kiem"}
 URLS_SCHEMA = {key: Field(schema.slug, default=value) for key, value in URL_DEFAULTS.items()}
 RATINGS_SCHEMA = {"endpoint": Field(_link)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
@@ -291,7 +295,8 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
                   for i, item in enumerate(top["categories"])]
 
     output_dir = output_override or (site_dir / (top["output_dir"] or "_site"))
-    diagnostics.extend(_check_output_dir(output_dir, site_dir, where,
+    cache_dir = site_dir / (top["cache_dir"] or ".portal-cache")
+    diagnostics.extend(_check_output_dir(output_dir, site_dir, cache_dir, where,
                                          str(output_override or top["output_dir"])))
     if diagnostics:
         raise BuildError(diagnostics)
@@ -306,6 +311,7 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
         page_size=top["page_size"],
         feed_size=top["feed_size"],
         output_dir=output_dir.resolve(),
+        cache_dir=cache_dir.resolve(),
         body=Body(**body),
         contact=Contact(**contact),
         menu=tuple(MenuItem(m["label"], m["url"], m["weight"] if m["weight"] is not None
@@ -320,13 +326,14 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
     )
 
 
-def _check_output_dir(output_dir: Path, site_dir: Path, where: Location,
+def _check_output_dir(output_dir: Path, site_dir: Path, cache_dir: Path, where: Location,
                       shown: str) -> list[Diagnostic]:
     """The publisher deletes what it did not write in its output folder: never point it at
     the sources."""
     out = output_dir.resolve()
     site = site_dir.resolve()
-    protected = [site, *(site / name for name in ("content", "templates", "static", "portal"))]
+    protected = [site, cache_dir.resolve(),
+                 *(site / name for name in ("content", "templates", "static", "portal"))]
     if any(out == p or p.is_relative_to(out) or (out.is_relative_to(p) and p != site)
            for p in protected):
         return [error(where.path, where.line_of("output_dir"), "unsafe output folder",

@@ -97,6 +97,22 @@ VI: dict[str, str] = {
     "banner": "Thông báo",
     "view_campaign": "Xem chuyên đề",
     "no_campaigns": "Chưa có chuyên đề nào.",
+    "kind_article": "Tin bài",
+    "kind_campaign": "Chuyên đề",
+    "kind_page": "Trang thông tin",
+    "search_button": "Tìm",
+    "search_kind": "Loại nội dung",
+    "search_category": "Chuyên mục",
+    "search_all": "Tất cả",
+    "search_results_for": "Tìm thấy {n} kết quả cho “{q}”",
+    "search_no_results": ("Không tìm thấy kết quả nào cho “{q}”. Hãy thử từ khóa khác, "
+                          "bỏ bớt từ hoặc bỏ bộ lọc."),
+    "search_searching": "Đang tìm…",
+    "search_more": "Xem thêm kết quả",
+    "search_unavailable": "Không tải được bộ tìm kiếm. Hãy thử lại hoặc xem Sơ đồ cổng.",
+    "search_needs_js": "Tìm kiếm trên trang này cần JavaScript. Bạn vẫn có thể tìm tin bài qua",
+    "search_hint": "Có thể gõ có dấu hoặc không dấu, ví dụ “cai cach hanh chinh”.",
+    "search_results": "Kết quả tìm kiếm",
 }
 
 EN: dict[str, str] = {
@@ -186,6 +202,21 @@ EN: dict[str, str] = {
     "banner": "Notice",
     "view_campaign": "View the campaign",
     "no_campaigns": "No campaigns yet.",
+    "kind_article": "News",
+    "kind_campaign": "Campaign",
+    "kind_page": "Information page",
+    "search_button": "Search",
+    "search_kind": "Content type",
+    "search_category": "Category",
+    "search_all": "All",
+    "search_results_for": "{n} results for “{q}”",
+    "search_no_results": "No results for “{q}”. Try other words or remove a filter.",
+    "search_searching": "Searching…",
+    "search_more": "More results",
+    "search_unavailable": "The search could not be loaded. Try again or use the site map.",
+    "search_needs_js": "Searching this site needs JavaScript. You can still find articles through",
+    "search_hint": "You may type Vietnamese with or without accents.",
+    "search_results": "Search results",
 }
 
 LABELS: Mapping[str, Mapping[str, str]] = {"vi": VI, "en": EN}

@@ -1,8 +1,8 @@
 """The orchestrator: the only module that knows every stage, and the order they run in.
 
 load_config → discover_sources → read_source → build_site → plan_outputs → render_outputs →
-write_output. Each stage collects its diagnostics; the build stops between stages when any is
-an error, so nothing is written unless everything rendered.
+build_search_index → write_output. Each stage collects its diagnostics; the build stops between
+stages when any is an error, so nothing is written unless everything rendered.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from portal.errors import BuildError, Diagnostic, UsageError
 from portal.parse import read_source
 from portal.plan import plan_outputs
 from portal.render import render_outputs, theme_dirs
+from portal.search import build_search_index
 from portal.site import build_site
 from portal.write import write_output
 
@@ -102,6 +103,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
 
     rendered = render_outputs(site, outputs, (lambda d, t: progress("render", d, t))
                               if progress else None)
+    rendered.update(build_search_index(outputs, rendered, config.language, config.cache_dir))
     copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source}
     report = write_output(config.output_dir, rendered, copies)
     return BuildResult(

@@ -118,6 +118,7 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
 
     add(Output(page_path(config.urls.sitemap + "/"), "page", "the sitemap page",
                "sitemap.html", {}))
+    add(Output(page_path(config.urls.search + "/"), "page", "the search page", "search.html"))
     add(Output("404.html", "page", "the not-found page", "404.html", {}))
     root_listing = Listing(None, site.articles)
     add(Output("rss.xml", "feed-rss", "the site feed", context={"listing": root_listing}))

@@ -21,7 +21,7 @@ def test_success_prints_one_summary_line(site):
     code, out, err = run("build", "--site", str(site.root), "--now", "2024-01-01")
     assert code == 0
     assert err == ""
-    assert re.fullmatch(r"Built 5 pages in \d+\.\d\d s: \d+ files written, 0 unchanged, "
+    assert re.fullmatch(r"Built 6 pages in \d+\.\d\d s: \d+ files written, 0 unchanged, "
                         r"0 removed, 0 warnings → \S+\n", out), out
 
 
