@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM_ARGS, chromium_path, serve
+from golden_site import build_sample
 
 from portal.pipeline import BuildOptions, BuildResult, build
 
@@ -66,3 +69,36 @@ def make_site(tmp_path: Path) -> Callable[[str], SiteFolder]:
         return folder
 
     return make
+
+
+# ---- Browser fixtures: the sample site built once, served on loopback, Debian's Chromium ----
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser") / "site"
+    build_sample(out)
+    with serve(out) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: apt-get install -y chromium")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
