@@ -46,6 +46,8 @@ class BuildResult:
     warnings: tuple[Diagnostic, ...]
     seconds: float
     now: datetime
+    stages: dict[str, float]
+    """Seconds spent in each stage, for benchmarks and profiling."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -78,12 +80,14 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
           progress: Progress | None = None) -> BuildResult:
     """Build the site; raise :class:`BuildError` (nothing written) when the sources are wrong."""
     started = time.perf_counter()
+    clock = _StageClock()
     site_dir = options.site_dir.resolve()
     if not site_dir.is_dir():
         raise UsageError(f"{options.site_dir}: no such site folder")
     config = load_config(site_dir, options.output_dir)
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
 
+    clock.lap("config")
     diagnostics: list[Diagnostic] = []
     parsed = []
     for source in discover_sources(site_dir):
@@ -92,20 +96,26 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         if item is not None:
             parsed.append(item)
     _stop_on_errors(diagnostics)
+    clock.lap("parse")
 
     site, found = build_site(config, parsed, now, options.include_drafts)
     diagnostics.extend(found)
     _stop_on_errors(diagnostics)
+    clock.lap("site")
 
     outputs, found = plan_outputs(site, static_files(site_dir))
     diagnostics.extend(found)
     _stop_on_errors(diagnostics)
+    clock.lap("plan")
 
     rendered = render_outputs(site, outputs, (lambda d, t: progress("render", d, t))
                               if progress else None)
+    clock.lap("render")
     rendered.update(build_search_index(outputs, rendered, config.language, config.cache_dir))
+    clock.lap("search")
     copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source}
     report = write_output(config.output_dir, rendered, copies)
+    clock.lap("write")
     return BuildResult(
         output_dir=config.output_dir,
         pages=sum(1 for o in outputs if o.kind == "page"),
@@ -115,7 +125,19 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         warnings=tuple(d for d in diagnostics if not d.is_error),
         seconds=time.perf_counter() - started,
         now=now,
+        stages=clock.laps,
     )
+
+
+class _StageClock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = now - self.last
+        self.last = now
 
 
 def _stop_on_errors(diagnostics: list[Diagnostic]) -> None:
