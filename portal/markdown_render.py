@@ -37,6 +37,9 @@ ALLOWED_ATTRIBUTES = {
     "colgroup": {"span"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+SETTINGS = f"markdown {markdown.__version__}; tables footnotes attr_list toc sane_lists " \
+    "fenced_code def_list abbr; h1→h2"
+"""Everything that shapes :meth:`MarkdownRenderer.convert` output, for cache keys."""
 _TEXT_ALIGN = re.compile(r"text-align:\s*(left|right|center);?")
 _ALIGN_STYLE = re.compile(r' style="text-align: (left|right|center);"')
 _H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
@@ -61,11 +64,21 @@ class MarkdownRenderer:
             output_format="html",
         )
 
-    def render(self, text: str, resolve: Resolver) -> str:
-        """Render Markdown and sanitise the result, resolving every link and image source."""
+    def convert(self, text: str) -> str:
+        """Markdown to raw HTML (not yet safe: :func:`sanitise` must run on it)."""
         self._md.reset()
         # The page title is the only h1: a "# heading" in a body becomes an h2.
-        return sanitise(_H1.sub(r"<\1h2", self._md.convert(text)), resolve)
+        return _H1.sub(r"<\1h2", self._md.convert(text))
+
+    def render(self, text: str, resolve: Resolver) -> str:
+        """Render Markdown and sanitise the result, resolving every link and image source."""
+        return sanitise(self.convert(text), resolve)
+
+
+def convert_all(texts: list[str]) -> list[str]:
+    """The default converter of a build: one renderer, one document after another."""
+    renderer = MarkdownRenderer()
+    return [renderer.convert(text) for text in texts]
 
 
 def sanitise(raw_html: str, resolve: Resolver | None = None) -> str:

@@ -22,7 +22,10 @@ MAX_SOURCE_BYTES = 5 * 1024 * 1024
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-class _Loader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10× faster
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader without implicit timestamps: "2023-03-09" stays text until we parse it."""
 
 

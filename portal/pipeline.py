@@ -10,22 +10,29 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from portal.cache import BuildCache, markdown_key, stat_key
 from portal.config import SiteConfig, load_config
 from portal.dates import DateFormatError, now_from_epoch, parse_now
-from portal.discover import discover_sources
+from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
-from portal.parse import read_source
-from portal.plan import plan_outputs
+from portal.fingerprint import Fingerprints, engine_version, files_digest
+from portal.markdown_render import SETTINGS
+from portal.parallel import convert_in_processes
+from portal.parse import ParsedSource, read_source
+from portal.plan import Output, plan_outputs
 from portal.render import render_outputs, theme_dirs
-from portal.search import build_search_index
+from portal.search import build_search_index, searchable
 from portal.site import build_site
-from portal.write import write_output
+from portal.write import stage_file, staging_dir_for, write_output
 
 Progress = Callable[[str, int, int], None]
+RACY_SECONDS = 2.0
+"""A file changed this recently may change again within the same clock tick, unseen by its
+size and modification time: its parse is not cached (the "racy" case of git's index)."""
 
 
 @dataclass(frozen=True)
@@ -86,47 +93,124 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         raise UsageError(f"{options.site_dir}: no such site folder")
     config = load_config(site_dir, options.output_dir)
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
+    engine = engine_version()
+    cache = BuildCache(config.cache_dir, engine)
+    try:
+        clock.lap("config")
+        diagnostics: list[Diagnostic] = []
+        sources = discover_sources(site_dir)
+        parsed = _parse_sources(sources, cache, diagnostics)
+        _stop_on_errors(diagnostics)
+        clock.lap("parse")
 
-    clock.lap("config")
-    diagnostics: list[Diagnostic] = []
-    parsed = []
-    for source in discover_sources(site_dir):
-        item, found = read_source(source)
+        markdown = _MarkdownBatch(cache)
+        site, found = build_site(config, parsed, now, options.include_drafts, markdown.convert)
         diagnostics.extend(found)
-        if item is not None:
-            parsed.append(item)
-    _stop_on_errors(diagnostics)
-    clock.lap("parse")
+        _stop_on_errors(diagnostics)
+        clock.lap("site")
 
-    site, found = build_site(config, parsed, now, options.include_drafts)
-    diagnostics.extend(found)
-    _stop_on_errors(diagnostics)
-    clock.lap("site")
+        outputs, found = plan_outputs(site, static_files(site_dir))
+        diagnostics.extend(found)
+        _stop_on_errors(diagnostics)
+        clock.lap("plan")
 
-    outputs, found = plan_outputs(site, static_files(site_dir))
-    diagnostics.extend(found)
-    _stop_on_errors(diagnostics)
-    clock.lap("plan")
+        previous = cache.outputs if cache.output_dir == str(config.output_dir) else {}
+        fingerprints = Fingerprints(site, _global_digest(engine, site_dir))
+        prints = {o.path: fingerprints.of(o) for o in outputs if o.kind == "page"}
+        todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
+            o, prints, previous, config.output_dir)]
+        clock.lap("fingerprint")
 
-    rendered = render_outputs(site, outputs, (lambda d, t: progress("render", d, t))
-                              if progress else None)
-    clock.lap("render")
-    rendered.update(build_search_index(outputs, rendered, config.language, config.cache_dir))
-    clock.lap("search")
-    copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source}
-    report = write_output(config.output_dir, rendered, copies)
-    clock.lap("write")
+        staging = staging_dir_for(config.output_dir)
+        html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
+        report = render_outputs(site, todo, html_urls, config.output_dir, staging,
+                                (lambda d, t: progress("render", d, t)) if progress else None)
+        clock.lap("render")
+
+        staged = set(report.staged)
+        index = build_search_index(
+            [(o.path, prints[o.path]) for o in outputs if searchable(o)],
+            lambda path: (staging / path if path in staged else config.output_dir / path)
+            .read_bytes(),
+            config.language, config.cache_dir)
+        index_staged = [path for path, data in index.items()
+                        if stage_file(config.output_dir, staging, path, data)]
+        clock.lap("search")
+
+        copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source}
+        rendered = {o.path for o in todo}
+        keep = [path for path in prints if path not in rendered] + list(report.same) + \
+            [path for path in index if path not in index_staged]
+        written = write_output(config.output_dir, staging, [*report.staged, *index_staged],
+                               copies, keep)
+        cache.commit(live_sources={s.rel for s in sources}, live_markdown=markdown.used,
+                     outputs=prints, output_dir=str(config.output_dir))
+        clock.lap("write")
+    finally:
+        cache.close()
     return BuildResult(
         output_dir=config.output_dir,
-        pages=sum(1 for o in outputs if o.kind == "page"),
-        written=report.written,
-        unchanged=report.unchanged,
-        removed=report.removed,
+        pages=len(prints),
+        written=written.written,
+        unchanged=written.unchanged,
+        removed=written.removed,
         warnings=tuple(d for d in diagnostics if not d.is_error),
         seconds=time.perf_counter() - started,
         now=now,
         stages=clock.laps,
     )
+
+
+def _parse_sources(sources: list[SourceFile], cache: BuildCache,
+                   diagnostics: list[Diagnostic]) -> list[ParsedSource]:
+    """Parse each source, or take its parse from the cache while the file is unchanged."""
+    parsed = []
+    racy = time.time() - RACY_SECONDS
+    for source in sources:
+        stat = stat_key(source.path)
+        item = cache.parsed(source.rel, stat)
+        if item is not None:
+            parsed.append(replace(item, source=source))
+            continue
+        item, found = read_source(source)
+        diagnostics.extend(found)
+        if item is not None:
+            parsed.append(item)
+            if not found and source.path.stat().st_mtime < racy:
+                cache.store_parsed(source.rel, stat, item)
+    return parsed
+
+
+class _MarkdownBatch:
+    """Markdown conversion for build_site: from the cache, or spread over processes."""
+
+    def __init__(self, cache: BuildCache):
+        self.cache = cache
+        self.used: set[str] = set()
+
+    def convert(self, texts: list[str]) -> list[str]:
+        keys = [markdown_key(SETTINGS, text) for text in texts]
+        self.used.update(keys)
+        found = self.cache.markdown(sorted(set(keys)))
+        missing = sorted({key: index for index, key in enumerate(keys)
+                          if key not in found}.items())
+        converted = convert_in_processes([texts[index] for _, index in missing])
+        for (key, _), html in zip(missing, converted, strict=True):
+            found[key] = html
+            self.cache.store_markdown(key, html)
+        return [found[key] for key in keys]
+
+
+def _global_digest(engine: str, site_dir: Path) -> str:
+    """What every page depends on: the engine, the theme's templates and site.toml."""
+    return engine + files_digest(theme_dirs(site_dir, "templates"), [site_dir / "site.toml"])
+
+
+def _unchanged(output: Output, prints: dict[str, str], previous: dict[str, str],
+               output_dir: Path) -> bool:
+    """A page whose fingerprint matches the last build and whose file is still there."""
+    return (output.kind == "page" and previous.get(output.path) == prints[output.path]
+            and (output_dir / output.path).is_file())
 
 
 class _StageClock:

@@ -149,7 +149,7 @@ def _listing_outputs(site: Site, listing: Listing, base_url: str,
     for pagination, items in paginate(base_url, listing.articles, config.page_size,
                                       config.urls.page):
         yield Output(page_path(pagination.urls[pagination.number - 1]), "page", producer,
-                     "listing.html", {"listing": listing, "items": items,
+                     "listing.html", {"term": listing.term, "items": items,
                                       "pagination": pagination})
 
 

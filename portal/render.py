@@ -7,6 +7,7 @@ ready-made markup, instead of being re-rendered page after page.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -27,8 +28,10 @@ from portal.feeds import (
 )
 from portal.labels import labels_for
 from portal.model import Site
+from portal.parallel import worker_count
 from portal.plan import Output
 from portal.vietnamese import format_size
+from portal.write import stage_file
 
 THEME_DIR = Path(__file__).resolve().parent.parent
 """The default theme: ``templates/`` and ``static/`` of the publisher's own repository."""
@@ -130,19 +133,79 @@ def _translator(labels: dict[str, str]) -> Callable[..., Markup]:
     return t
 
 
-def render_outputs(site: Site, outputs: list[Output],
-                   progress: Progress | None = None) -> dict[str, bytes]:
-    """Render every non-copy output to bytes (the write stage compares and writes them)."""
-    env = make_environment(site)
-    shared = SharedBlocks(env, site)
-    html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
-    rendered: dict[str, bytes] = {}
-    todo = [o for o in outputs if o.kind != "copy"]
-    for done, output in enumerate(todo, start=1):
-        rendered[output.path] = _render_one(env, shared, site, output, html_urls)
+@dataclass(frozen=True)
+class RenderReport:
+    staged: tuple[str, ...]
+    """Outputs rendered with new bytes, waiting in the staging folder."""
+    same: tuple[str, ...]
+    """Outputs rendered to exactly the bytes already in the output folder."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    site: Site
+    outputs: list[Output]
+    html_urls: list[str]
+    output_dir: Path
+    staging_dir: Path
+
+
+_JOB: _Job | None = None
+"""The job of the current render, inherited by forked worker processes."""
+PARALLEL_MINIMUM = 400
+"""Below this many outputs, starting worker processes costs more than it saves."""
+
+
+def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], output_dir: Path,
+                   staging_dir: Path, progress: Progress | None = None) -> RenderReport:
+    """Render ``outputs`` (no copies) into ``staging_dir``; unchanged bytes are not staged.
+
+    ``html_urls`` lists every page of the site (for sitemap.xml), not only those rendered now.
+    Large renders are spread over the machine's cores by forked processes that inherit the
+    site model (nothing is pickled but the results' paths), and every page goes straight to
+    disk, so memory does not grow with the number of pages.
+    """
+    global _JOB
+    _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir)
+    try:
+        indexes = list(range(len(outputs)))
+        workers = worker_count(len(outputs), PARALLEL_MINIMUM)
+        if workers > 1:
+            chunks = [indexes[i::workers * 4] for i in range(workers * 4)]
+            context = multiprocessing.get_context("fork")
+            results: list[tuple[str, bool]] = []
+            with context.Pool(workers) as pool:
+                for done, part in enumerate(pool.imap_unordered(_render_chunk, chunks), 1):
+                    results.extend(part)
+                    if progress:
+                        progress(min(len(outputs), done * len(outputs) // len(chunks)),
+                                 len(outputs))
+        else:
+            results = _render_chunk(indexes, progress)
+    finally:
+        _JOB = None
+    results.sort()
+    return RenderReport(staged=tuple(p for p, staged in results if staged),
+                        same=tuple(p for p, staged in results if not staged))
+
+
+def _render_chunk(indexes: list[int], progress: Progress | None = None) -> list[tuple[str, bool]]:
+    job = _JOB
+    assert job is not None
+    env = make_environment(job.site)
+    shared = SharedBlocks(env, job.site)
+    results = []
+    for done, index in enumerate(indexes, start=1):
+        output = job.outputs[index]
+        data = _render_one(env, shared, job.site, output, job.html_urls)
+        results.append((output.path, _stage(job, output.path, data)))
         if progress:
-            progress(done, len(todo))
-    return rendered
+            progress(done, len(indexes))
+    return results
+
+
+def _stage(job: _Job, path: str, data: bytes) -> bool:
+    return stage_file(job.output_dir, job.staging_dir, path, data)
 
 
 def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, output: Output,

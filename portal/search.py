@@ -17,6 +17,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -39,23 +40,25 @@ def searchable(output: Output) -> bool:
     return pagination is None or pagination.number == 1
 
 
-def build_search_index(outputs: list[Output], rendered: dict[str, bytes], language: str,
-                       cache_dir: Path) -> dict[str, bytes]:
-    """Index the searchable pages; return the index files by output path.
+def build_search_index(pages: list[tuple[str, str]], load: Callable[[str], bytes],
+                       language: str, cache_dir: Path) -> dict[str, bytes]:
+    """Index the searchable pages, given as (output path, fingerprint), their HTML read through
+    ``load`` only when the index must be rebuilt; return the index files by output path.
 
     Pagefind writes its filter and metadata files in a varying order (the same index, other
-    bytes), so the index of the last build is kept in the cache, keyed by everything it is
-    made of, and reused while the searchable pages do not change: rebuilds stay byte-identical
+    bytes), so the index of the last build is kept in the cache, keyed by the fingerprints of
+    the pages it is made of, and reused while they do not change: rebuilds stay byte-identical
     and hosts do not re-upload an unchanged index.
     """
-    pages = [("/" + o.url, rendered[o.path]) for o in outputs if searchable(o)]
+    if not pages:
+        return {}
     key = _digest(pages, language)
     cached = cache_dir / "search" / key
     if not cached.is_dir():
         cache_dir.joinpath("search").mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_dir / "search"))
         try:
-            _run_pagefind(pages, language, staging)
+            _run_pagefind([(path, load(path)) for path, _ in pages], language, staging)
             for old in (cache_dir / "search").iterdir():
                 if old != staging and not old.name.startswith(".staging-"):
                     shutil.rmtree(old, ignore_errors=True)
@@ -76,8 +79,8 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
                           "python -m pip install 'pagefind[bin]'")
     with tempfile.TemporaryDirectory(prefix="portal-search-pages-") as folder:
         root = Path(folder)
-        for url, html in pages:
-            target = root / url.lstrip("/") / "index.html"
+        for path, html in pages:
+            target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(html)
         result = subprocess.run(
@@ -89,8 +92,8 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
         raise OutputError(f"search index: Pagefind failed: {result.stdout}{result.stderr}")
 
 
-def _digest(pages: list[tuple[str, bytes]], language: str) -> str:
+def _digest(pages: list[tuple[str, str]], language: str) -> str:
     digest = hashlib.sha256(f"pagefind {PAGEFIND_VERSION} {language}\n".encode())
-    for url, html in pages:
-        digest.update(url.encode() + b"\0" + hashlib.sha256(html).digest())
+    for path, fingerprint in pages:
+        digest.update(f"{path}\0{fingerprint}\n".encode())
     return digest.hexdigest()[:32]

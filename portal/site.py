@@ -9,6 +9,7 @@ page silently to a duplicate title.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,10 @@ from portal.content_schema import ATTACHMENT_SCHEMA, SCHEMAS
 from portal.errors import Diagnostic, error, warning
 from portal.links import Linker
 from portal.markdown_render import (
-    MarkdownRenderer,
+    convert_all,
     first_paragraph_text,
     plain_text,
+    sanitise,
     split_lead,
 )
 from portal.model import Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
@@ -53,8 +55,14 @@ class Entry:
 
 
 def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
-               include_drafts: bool = False) -> tuple[Site, list[Diagnostic]]:
-    """Validate every source, decide what is published, and render bodies; collect all errors."""
+               include_drafts: bool = False,
+               convert: Callable[[list[str]], list[str]] = convert_all,
+               ) -> tuple[Site, list[Diagnostic]]:
+    """Validate every source, decide what is published, and render bodies; collect all errors.
+
+    ``convert`` turns Markdown texts into raw HTML in one batch, so the orchestrator can serve
+    it from the build cache and spread the rest over processes.
+    """
     diagnostics: list[Diagnostic] = []
     ctx = Context(zone=config.timezone)
     entries = [entry for p in parsed if (entry := _make_entry(config, p, ctx, now,
@@ -67,13 +75,13 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
 
     assets: dict[str, Asset] = {}
     by_path = {e.parsed.source.path.resolve(): e for e in entries}
-    renderer = MarkdownRenderer()
+    raw_bodies = convert([entry.parsed.body for entry in published])
     articles: list[Article] = []
     pages: list[Page] = []
     campaigns: list[Campaign] = []
-    for entry in published:
+    for entry, raw_html in zip(published, raw_bodies, strict=True):
         linker = Linker(config, entry, by_path, assets, diagnostics)
-        body_html = renderer.render(entry.parsed.body, linker.resolve)
+        body_html = sanitise(raw_html, linker.resolve)
         if entry.kind == "article":
             articles.append(_make_article(entry, body_html, categories, tags, linker))
         elif entry.kind == "campaign":

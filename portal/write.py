@@ -1,9 +1,10 @@
 """Writing the output folder the publisher owns: only what changed, atomically, stale files out.
 
-This stage runs only after every page has rendered without error, so a failed build never
-touches the previous output. Each file is written to a temporary name beside its target and
-renamed over it (a reader or a crash sees the whole old file or the whole new one, never half).
-Files the build no longer produces (an unpublished or renamed article) are removed last.
+Rendering puts every changed file into a staging folder beside the output folder (same file
+system), and only after everything rendered without error does this stage move them in, each
+with one rename: a reader or a crash sees the whole old file or the whole new one, never half,
+and a failed build never touches the previous output. Files the build no longer produces (an
+unpublished or renamed article) are removed last.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,37 +26,78 @@ class WriteReport:
     removed: int
 
 
-def write_output(output_dir: Path, rendered: dict[str, bytes],
-                 copies: dict[str, Path]) -> WriteReport:
-    """Make ``output_dir`` hold exactly ``rendered`` plus ``copies`` (path → source file)."""
+def staging_dir_for(output_dir: Path) -> Path:
+    """A fresh staging folder next to the output folder, so moving files in is a rename."""
+    staging = output_dir.parent / f".{output_dir.name}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def stage_file(output_dir: Path, staging_dir: Path, path: str, data: bytes) -> bool:
+    """Put new bytes in the staging folder, unless the output already holds exactly them;
+    say whether they were staged."""
+    current = output_dir / path
+    try:
+        if current.stat().st_size == len(data) and current.read_bytes() == data:
+            return False
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        pass
+    target = staging_dir / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    os.chmod(target, 0o644)
+    return True
+
+
+def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
+                 copies: dict[str, Path], keep: Iterable[str]) -> WriteReport:
+    """Move ``staged`` files in, write ``copies`` (path → source file) when their bytes
+    changed, and remove every file that is neither of these nor in ``keep``."""
+    staged = sorted(staged)
+    keep = set(keep)
     written = unchanged = 0
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        for rel, data in sorted(rendered.items()):
-            if _write_if_changed(output_dir, rel, data):
-                written += 1
-            else:
-                unchanged += 1
+        for rel in staged:
+            target = output_dir / rel
+            _clear_way(output_dir, target)
+            os.replace(staging_dir / rel, target)
+            written += 1
         for rel, source in sorted(copies.items()):
             if _write_if_changed(output_dir, rel, source.read_bytes()):
                 written += 1
             else:
                 unchanged += 1
-        removed = _remove_stale(output_dir, set(rendered) | set(copies))
+        removed = _remove_stale(output_dir, keep | set(staged) | set(copies))
     except OSError as exc:
         raise OutputError(f"{exc.filename or output_dir}: cannot write the output: "
                           f"{exc.strerror or exc}") from exc
-    return WriteReport(written, unchanged, removed)
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+    return WriteReport(written, unchanged + len(keep - set(staged) - set(copies)), removed)
+
+
+def _clear_way(output_dir: Path, target: Path) -> None:
+    """Make room for a file: a folder where it goes is removed, and so is any file standing
+    where one of its parent folders must be."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    inside = [target.parent, *target.parent.parents][: len(target.parent.relative_to(
+        output_dir).parts)]
+    for parent in reversed(inside):
+        if parent.is_symlink() or parent.is_file():
+            parent.unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _write_if_changed(output_dir: Path, rel: str, data: bytes) -> bool:
     target = output_dir / rel
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    elif (target.is_file() and not target.is_symlink() and target.stat().st_size == len(data)
-          and target.read_bytes() == data):
+    if (target.is_file() and not target.is_symlink() and target.stat().st_size == len(data)
+            and target.read_bytes() == data):
         return False
-    _prepare_parent(output_dir, target.parent)
+    _clear_way(output_dir, target)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -65,15 +108,6 @@ def _write_if_changed(output_dir: Path, rel: str, data: bytes) -> bool:
         Path(temp).unlink(missing_ok=True)
         raise
     return True
-
-
-def _prepare_parent(output_dir: Path, folder: Path) -> None:
-    """Create the folder, replacing any file that stands where a folder must go."""
-    inside = [folder, *folder.parents][: len(folder.relative_to(output_dir).parts)]
-    for parent in reversed(inside):
-        if parent.is_symlink() or parent.is_file():
-            parent.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
 
 
 def _remove_stale(output_dir: Path, keep: set[str]) -> int:

@@ -1,0 +1,113 @@
+"""The persistent build cache: parsed sources, rendered Markdown, and the output manifest.
+
+It lives in ``cache_dir`` (outside the output folder, so CI can keep it between runs) as one
+SQLite database: crash-safe (a killed build leaves the last committed state) and quick to open.
+
+- ``sources``: each source file's parse result, reused while its size and modification time
+  are unchanged (then the file is not even read);
+- ``markdown``: Markdown output keyed by a hash of the text and the renderer settings (link
+  resolution and sanitising run on it every build, they depend on the other sources);
+- ``outputs``: the fingerprint of every file of the last successful build, so a rebuild renders
+  only what changed.
+
+Everything is written in one transaction at the end of a successful build: a failed build
+changes nothing here either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+from pathlib import Path
+
+from portal.parse import ParsedSource
+
+FORMAT = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS markdown (key TEXT PRIMARY KEY, html TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
+"""
+
+
+def stat_key(path: Path) -> str:
+    info = path.stat()
+    return f"{info.st_mtime_ns}:{info.st_size}"
+
+
+def markdown_key(settings: str, text: str) -> str:
+    return hashlib.sha256(f"{settings}\0{text}".encode()).hexdigest()
+
+
+class BuildCache:
+    """Reads everything it may need up front; collects what to store; commits once."""
+
+    def __init__(self, folder: Path, engine: str):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "build.sqlite"
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+        version = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+        if version is None or version[0] != f"{FORMAT}:{engine}":
+            # Another engine wrote it: nothing in it can be trusted.
+            self.db.executescript("DELETE FROM sources; DELETE FROM markdown; DELETE FROM outputs;")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
+                            (f"{FORMAT}:{engine}",))
+            self.db.commit()
+        self._sources = {rel: (stat, blob) for rel, stat, blob in
+                         self.db.execute("SELECT rel, stat, parsed FROM sources")}
+        self.outputs = dict(self.db.execute("SELECT path, fingerprint FROM outputs"))
+        row = self.db.execute("SELECT value FROM meta WHERE key='output_dir'").fetchone()
+        self.output_dir = row[0] if row else None
+        """The folder the manifest describes: a build into another folder starts afresh."""
+        self._new_sources: dict[str, tuple[str, bytes]] = {}
+        self._new_markdown: dict[str, str] = {}
+
+    def parsed(self, rel: str, stat: str) -> ParsedSource | None:
+        row = self._sources.get(rel)
+        if row is None or row[0] != stat:
+            return None
+        return pickle.loads(row[1])
+
+    def store_parsed(self, rel: str, stat: str, parsed: ParsedSource) -> None:
+        self._new_sources[rel] = (stat, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL))
+
+    def markdown(self, keys: list[str]) -> dict[str, str]:
+        """Look up many Markdown results at once."""
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(
+                f"SELECT key, html FROM markdown WHERE key IN ({marks})", chunk))
+        return found
+
+    def store_markdown(self, key: str, html: str) -> None:
+        self._new_markdown[key] = html
+
+    def commit(self, live_sources: set[str], live_markdown: set[str],
+               outputs: dict[str, str], output_dir: str) -> None:
+        """Store this build's results and forget what no current source uses."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
+                                [(rel, stat, blob) for rel, (stat, blob) in
+                                 self._new_sources.items()])
+            stale = [(rel,) for rel in self._sources if rel not in live_sources]
+            self.db.executemany("DELETE FROM sources WHERE rel = ?", stale)
+            self.db.executemany("INSERT OR REPLACE INTO markdown VALUES (?, ?)",
+                                list(self._new_markdown.items()))
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM live")
+            self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)",
+                                [(k,) for k in live_markdown])
+            self.db.execute("DELETE FROM markdown WHERE key NOT IN (SELECT key FROM live)")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('output_dir', ?)",
+                            (output_dir,))
+            self.db.execute("DELETE FROM outputs")
+            self.db.executemany("INSERT INTO outputs VALUES (?, ?)", list(outputs.items()))
+
+    def close(self) -> None:
+        self.db.close()

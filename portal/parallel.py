@@ -1,0 +1,38 @@
+"""Spreading CPU-bound work over the machine's cores.
+
+Worker processes are forked, so they start with everything the parent loaded and only the
+inputs and results cross process boundaries. Small batches stay in the parent: starting
+processes costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+from portal.markdown_render import MarkdownRenderer
+
+PARALLEL_MINIMUM = 200
+_renderer: MarkdownRenderer | None = None
+
+
+def worker_count(items: int, minimum: int = PARALLEL_MINIMUM) -> int:
+    if items < minimum or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _convert(text: str) -> str:
+    global _renderer
+    if _renderer is None:
+        _renderer = MarkdownRenderer()
+    return _renderer.convert(text)
+
+
+def convert_in_processes(texts: list[str]) -> list[str]:
+    """Markdown to raw HTML for many documents, in order."""
+    workers = worker_count(len(texts))
+    if workers == 1:
+        return [_convert(text) for text in texts]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(_convert, texts, chunksize=max(1, len(texts) // (workers * 8)))
