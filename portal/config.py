@@ -99,6 +99,8 @@ class SiteConfig:
     labels: dict[str, dict[str, str]]
     ratings_endpoint: str | None
     analytics_script: str | None
+    search_first_pages: int
+    """How many articles a search covers before the reader asks for older years."""
 
     @property
     def base_path(self) -> str:
@@ -195,6 +197,7 @@ TOP_SCHEMA: dict[str, Field] = {
     "labels": Field(_table("labels"), default={}),
     "ratings": Field(_table("ratings"), default={}),
     "analytics": Field(_table("analytics"), default={}),
+    "search": Field(_table("search"), default={}),
 }
 BODY_SCHEMA = {"name": Field(schema.text, required=True), "parent": Field(schema.text),
                "emblem": Field(schema.text)}
@@ -211,6 +214,7 @@ URL_DEFAULTS = {"news": "tin-tuc", "category": "chuyen-muc", "tag": "the", "page
 URLS_SCHEMA = {key: Field(schema.slug, default=value) for key, value in URL_DEFAULTS.items()}
 RATINGS_SCHEMA = {"endpoint": Field(_link)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
+SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1500)}
 LABELS_SCHEMA = {lang: Field(_table(f"labels.{lang}"), default={}) for lang in ("vi", "en")}
 LABEL_SCHEMA = {key: Field(schema.text) for key in LABEL_KEYS}
 
@@ -284,6 +288,7 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
     urls = check(top["urls"], URLS_SCHEMA, where.nested("urls."))
     ratings = check(top["ratings"], RATINGS_SCHEMA, where.nested("ratings."))
     analytics = check(top["analytics"], ANALYTICS_SCHEMA, where.nested("analytics."))
+    search = check(top["search"], SEARCH_SCHEMA, where.nested("search."))
     labels_raw = check(top["labels"], LABELS_SCHEMA, where.nested("labels."))
     labels = {lang: check(labels_raw[lang], LABEL_SCHEMA, where.nested(f"labels.{lang}."))
               for lang in ("vi", "en")}
@@ -323,6 +328,7 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
                 for lang, values in labels.items()},
         ratings_endpoint=ratings["endpoint"],
         analytics_script=analytics["script"],
+        search_first_pages=search["first_pages"],
     )
 
 

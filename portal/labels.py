@@ -113,6 +113,7 @@ VI: dict[str, str] = {
     "search_needs_js": "Tìm kiếm trên trang này cần JavaScript. Bạn vẫn có thể tìm tin bài qua",
     "search_hint": "Có thể gõ có dấu hoặc không dấu, ví dụ “cai cach hanh chinh”.",
     "search_results": "Kết quả tìm kiếm",
+    "search_older": "Tìm thêm trong tin bài các năm {years}",
 }
 
 EN: dict[str, str] = {
@@ -217,6 +218,7 @@ EN: dict[str, str] = {
     "search_needs_js": "Searching this site needs JavaScript. You can still find articles through",
     "search_hint": "You may type Vietnamese with or without accents.",
     "search_results": "Search results",
+    "search_older": "Also search the news of {years}",
 }
 
 LABELS: Mapping[str, Mapping[str, str]] = {"vi": VI, "en": EN}

@@ -15,6 +15,9 @@ from typing import Any
 from portal.errors import Diagnostic, error
 from portal.model import Article, Listing, Site
 
+SEARCH_FOLDER = "pagefind"
+SEARCH_GENERAL_SHARD = "chung"
+"""The search shard of campaigns and pages; articles go to the shard of their year."""
 RELATED_COUNT = 5
 OTHER_COUNT = 5
 HOME_LATEST = 8
@@ -56,6 +59,27 @@ class Output:
     def url(self) -> str:
         """The site path readers see: ``tin-tuc/`` for ``tin-tuc/index.html``."""
         return self.path[: -len("index.html")] if self.path.endswith("index.html") else self.path
+
+
+@dataclass(frozen=True)
+class SearchShard:
+    name: str
+    pages: int
+
+
+def search_shard(output: Output) -> str:
+    article = output.context.get("article")
+    return str(article.date.moment.year) if article is not None else SEARCH_GENERAL_SHARD
+
+
+def search_shards(site: Site) -> list[SearchShard]:
+    """The general shard, then one per year, newest first (the order the search page uses)."""
+    years: dict[int, int] = {}
+    for article in site.articles:
+        years[article.date.moment.year] = years.get(article.date.moment.year, 0) + 1
+    general = len(site.pages) + len(site.campaigns)
+    shards = [SearchShard(SEARCH_GENERAL_SHARD, general)] if general else []
+    return shards + [SearchShard(str(year), years[year]) for year in sorted(years, reverse=True)]
 
 
 def page_path(url: str) -> str:
@@ -118,7 +142,8 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
 
     add(Output(page_path(config.urls.sitemap + "/"), "page", "the sitemap page",
                "sitemap.html", {}))
-    add(Output(page_path(config.urls.search + "/"), "page", "the search page", "search.html"))
+    add(Output(page_path(config.urls.search + "/"), "page", "the search page", "search.html",
+               {"shards": search_shards(site)}))
     add(Output("404.html", "page", "the not-found page", "404.html", {}))
     root_listing = Listing(None, site.articles)
     add(Output("rss.xml", "feed-rss", "the site feed", context={"listing": root_listing}))

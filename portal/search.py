@@ -24,11 +24,10 @@ from pathlib import Path
 from pagefind.service import get_executable
 
 from portal.errors import OutputError
-from portal.plan import Output
+from portal.plan import SEARCH_FOLDER, Output
 
 PAGEFIND_VERSION = version("pagefind")
 INDEXED_TEMPLATES = ("article.html", "campaign.html", "page.html")
-SEARCH_FOLDER = "pagefind"
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.")
 """Pagefind's ready-made interfaces: the theme has its own accessible search page."""
 
@@ -40,36 +39,49 @@ def searchable(output: Output) -> bool:
     return pagination is None or pagination.number == 1
 
 
-def build_search_index(pages: list[tuple[str, str]], load: Callable[[str], bytes],
+def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], bytes],
                        language: str, cache_dir: Path) -> dict[str, bytes]:
-    """Index the searchable pages, given as (output path, fingerprint), their HTML read through
-    ``load`` only when the index must be rebuilt; return the index files by output path.
+    """Index the searchable pages, given as (output path, fingerprint, shard); return the
+    index files by output path. HTML is read through ``load`` only for shards to rebuild.
+
+    The index is split into shards (one per year of publication, one for campaigns and
+    pages), each a Pagefind bundle under ``pagefind/<shard>/``: an edit re-indexes one shard,
+    and the search page searches recent years first, fetching older ones on request.
 
     Pagefind writes its filter and metadata files in a varying order (the same index, other
-    bytes), so the index of the last build is kept in the cache, keyed by the fingerprints of
-    the pages it is made of, and reused while they do not change: rebuilds stay byte-identical
-    and hosts do not re-upload an unchanged index.
+    bytes), so each shard's bundle is kept in the cache, keyed by the fingerprints of the pages
+    it is made of, and reused while they do not change: rebuilds stay byte-identical and hosts
+    do not re-upload an unchanged index.
     """
-    if not pages:
-        return {}
-    key = _digest(pages, language)
-    cached = cache_dir / "search" / key
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for path, fingerprint, shard in pages:
+        groups.setdefault(shard, []).append((path, fingerprint))
+    root = cache_dir / "search"
+    root.mkdir(parents=True, exist_ok=True)
+    bundles = {shard: _bundle(root, group, language, load) for shard, group in groups.items()}
+    for old in root.iterdir():
+        if old not in bundles.values() and not old.name.startswith(".staging-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return {
+        f"{SEARCH_FOLDER}/{shard}/{path.relative_to(bundle).as_posix()}": path.read_bytes()
+        for shard, bundle in sorted(bundles.items())
+        for path in sorted(bundle.rglob("*"))
+        if path.is_file() and not path.name.startswith(UNUSED)
+    }
+
+
+def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
+            load: Callable[[str], bytes]) -> Path:
+    """The cached Pagefind bundle of one shard, built first when its pages changed."""
+    cached = root / _digest(pages, language)
     if not cached.is_dir():
-        cache_dir.joinpath("search").mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_dir / "search"))
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
         try:
             _run_pagefind([(path, load(path)) for path, _ in pages], language, staging)
-            for old in (cache_dir / "search").iterdir():
-                if old != staging and not old.name.startswith(".staging-"):
-                    shutil.rmtree(old, ignore_errors=True)
             staging.rename(cached)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return {
-        f"{SEARCH_FOLDER}/{path.relative_to(cached).as_posix()}": path.read_bytes()
-        for path in sorted(cached.rglob("*"))
-        if path.is_file() and not path.name.startswith(UNUSED)
-    }
+    return cached
 
 
 def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -> None:

@@ -46,7 +46,7 @@ def test_vietnamese_queries_find_the_seed_article(browser, base_url, query):
 
 def test_d_finds_d_with_stroke_and_is_highlighted(browser, base_url):
     hrefs, _, _, marks = run_query(browser, base_url, "dong thi dua")
-    assert hrefs[0] == "/" + SEED
+    assert "/" + SEED in hrefs[:3]
     assert {"động", "thi", "đua"} <= {m.strip(".,“”").lower() for m in marks}
 
 
@@ -88,3 +88,31 @@ def test_without_javascript_the_search_page_offers_a_way_on(browser, base_url):
     assert fallback.get_by_role("link", name="Sơ đồ cổng").get_attribute("href") == "/so-do-cong/"
     assert not page.locator("[data-search-filters]").is_visible()
     context.close()
+
+
+def test_older_years_are_searched_on_request(browser, make_site):
+    """With first_pages = 1 a search covers the newest year only; a button adds the others."""
+    from browser import serve
+
+    site = make_site("years")
+    site.write("site.toml", (site.root / "site.toml").read_text(encoding="utf-8")
+               + "\n[search]\nfirst_pages = 1\n")
+    for year in (2021, 2022, 2023):
+        site.article(f"a{year}.md", f"title: Thanh long vụ {year}\ndate: {year}-05-01\n",
+                     f"Nông dân thu hoạch thanh long năm {year}.\n")
+    site.build()
+    with serve(site.output) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url + "tim-kiem/?q=thanh+long")
+        results = page.locator(".search-results .result-title a")
+        expect(results).to_have_count(1)
+        assert results.first.get_attribute("href") == "/tin-tuc/thanh-long-vu-2023/"
+        older = page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2021–2022")
+        older.click()
+        expect(results).to_have_count(2)
+        older = page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2021")
+        older.click()
+        expect(results).to_have_count(3)
+        expect(page.locator("[data-search-older]")).to_be_hidden()
+        context.close()

@@ -1,7 +1,10 @@
 /* The search page: queries the static Pagefind index in the reader's browser.
    Pagefind already ignores tone and vowel marks ("cai cach" finds "cải cách"). "đ" is a letter
    of its own, so each typed "d" is also tried as "đ" ("dong thi dua" finds "động thi đua"),
-   and the results of those variants are merged by score. */
+   and the results of those variants are merged by score.
+   The index is split into shards (campaigns and pages, then one per year, newest first): a
+   search covers the recent years first, so readers on slow links fetch little, and a button
+   adds the older years. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-search-form]");
@@ -11,8 +14,15 @@
   var status = document.querySelector("[data-search-status]");
   var list = document.querySelector("[data-search-results]");
   var more = document.querySelector("[data-search-more]");
+  var older = document.querySelector("[data-search-older]");
   var PAGE = 10;
   var MAX_VARIANTS = 8;
+  var FIRST_PAGES = Number(form.getAttribute("data-first-pages")) || 1500;
+  var shards = form.getAttribute("data-shards").split(" ").filter(Boolean);
+  var sizes = form.getAttribute("data-shard-pages").split(" ").map(Number);
+  var root = form.getAttribute("data-bundle-root");
+  var base = form.getAttribute("data-base-path") || "/";
+  var merged = 0;
   var pagefind = null;
   var found = [];
   var shown = 0;
@@ -26,12 +36,46 @@
     return text;
   }
 
+  /* How many shards to search: from `from` on, years until FIRST_PAGES pages (at least one
+     year); the general shard, first in the list, comes along without counting. */
+  function nextCount(from) {
+    var to = from;
+    var pages = 0;
+    var years = 0;
+    while (to < shards.length && (years === 0 || pages < FIRST_PAGES)) {
+      if (shards[to] !== "chung") { pages += sizes[to]; years++; }
+      to++;
+    }
+    return to;
+  }
+
+  function mergeUpTo(count) {
+    var chain = Promise.resolve();
+    shards.slice(merged, count).forEach(function (shard) {
+      chain = chain.then(function () {
+        return pagefind.mergeIndex(root + shard + "/", { baseUrl: base });
+      });
+    });
+    return chain.then(function () { merged = Math.max(merged, count); showOlder(); });
+  }
+
+  function showOlder() {
+    var rest = shards.slice(merged).filter(function (s) { return s !== "chung"; });
+    older.hidden = rest.length === 0 || !input.value.trim();
+    if (rest.length) {
+      var span = rest.length === 1 ? rest[0] : rest[rest.length - 1] + "–" + rest[0];
+      older.textContent = older.getAttribute("data-label").split("{years}").join(span);
+    }
+  }
+
   function load() {
     if (pagefind) { return Promise.resolve(pagefind); }
-    return import(form.getAttribute("data-bundle")).then(function (module) {
+    if (!shards.length) { return Promise.reject(new Error("no index")); }
+    return import(root + shards[0] + "/pagefind.js").then(function (module) {
       pagefind = module;
-      return pagefind.options({ baseUrl: form.getAttribute("data-base-path") || "/" });
-    }).then(function () { return pagefind; });
+      merged = 1;
+      return pagefind.options({ baseUrl: base, bundlePath: root + shards[0] + "/" });
+    }).then(function () { return mergeUpTo(nextCount(0)); }).then(function () { return pagefind; });
   }
 
   /* "dong" → ["dong", "đong"]; words with one or two d's also get each single swap. */
@@ -169,5 +213,8 @@
     if (input.value.trim()) { remember(input.value); search(input.value); }
   });
   more.addEventListener("click", function () { showMore(); });
+  older.addEventListener("click", function () {
+    mergeUpTo(nextCount(merged)).then(function () { search(input.value); });
+  });
   if (input.value.trim()) { search(input.value); }
 }());
