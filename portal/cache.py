@@ -5,8 +5,8 @@ SQLite database: crash-safe (a killed build leaves the last committed state) and
 
 - ``sources``: each source file's parse result, reused while its size and modification time
   are unchanged (then the file is not even read);
-- ``markdown``: Markdown output keyed by a hash of the text and the renderer settings (link
-  resolution and sanitising run on it every build, they depend on the other sources);
+- ``bodies``: each Markdown text's safe HTML and the link resolutions made while sanitising
+  it, keyed by a hash of the text and the renderer settings (see ``bodies.py``);
 - ``outputs``: the fingerprint of every file of the last successful build, so a rebuild renders
   only what changed.
 
@@ -21,13 +21,14 @@ import pickle
 import sqlite3
 from pathlib import Path
 
+from portal.bodies import SafeBody
 from portal.parse import ParsedSource
 
-FORMAT = "1"
+FORMAT = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS markdown (key TEXT PRIMARY KEY, html TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
 """
 
@@ -53,7 +54,7 @@ class BuildCache:
         version = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
         if version is None or version[0] != f"{FORMAT}:{engine}":
             # Another engine wrote it: nothing in it can be trusted.
-            self.db.executescript("DELETE FROM sources; DELETE FROM markdown; DELETE FROM outputs;")
+            self.db.executescript("DELETE FROM sources; DELETE FROM bodies; DELETE FROM outputs;")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
                             (f"{FORMAT}:{engine}",))
             self.db.commit()
@@ -64,7 +65,7 @@ class BuildCache:
         self.output_dir = row[0] if row else None
         """The folder the manifest describes: a build into another folder starts afresh."""
         self._new_sources: dict[str, tuple[str, bytes]] = {}
-        self._new_markdown: dict[str, str] = {}
+        self._new_bodies: dict[str, bytes] = {}
 
     def parsed(self, rel: str, stat: str) -> ParsedSource | None:
         row = self._sources.get(rel)
@@ -75,20 +76,20 @@ class BuildCache:
     def store_parsed(self, rel: str, stat: str, parsed: ParsedSource) -> None:
         self._new_sources[rel] = (stat, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL))
 
-    def markdown(self, keys: list[str]) -> dict[str, str]:
-        """Look up many Markdown results at once."""
-        found: dict[str, str] = {}
+    def bodies(self, keys: list[str]) -> dict[str, SafeBody]:
+        """Look up many bodies at once."""
+        found: dict[str, SafeBody] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(
-                f"SELECT key, html FROM markdown WHERE key IN ({marks})", chunk))
+            found.update((key, pickle.loads(blob)) for key, blob in self.db.execute(
+                f"SELECT key, body FROM bodies WHERE key IN ({marks})", chunk))
         return found
 
-    def store_markdown(self, key: str, html: str) -> None:
-        self._new_markdown[key] = html
+    def store_body(self, key: str, body: SafeBody) -> None:
+        self._new_bodies[key] = pickle.dumps(body, pickle.HIGHEST_PROTOCOL)
 
-    def commit(self, live_sources: set[str], live_markdown: set[str],
+    def commit(self, live_sources: set[str], live_bodies: set[str],
                outputs: dict[str, str], output_dir: str) -> None:
         """Store this build's results and forget what no current source uses."""
         with self.db:
@@ -97,13 +98,13 @@ class BuildCache:
                                  self._new_sources.items()])
             stale = [(rel,) for rel in self._sources if rel not in live_sources]
             self.db.executemany("DELETE FROM sources WHERE rel = ?", stale)
-            self.db.executemany("INSERT OR REPLACE INTO markdown VALUES (?, ?)",
-                                list(self._new_markdown.items()))
+            self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)",
+                                list(self._new_bodies.items()))
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)",
-                                [(k,) for k in live_markdown])
-            self.db.execute("DELETE FROM markdown WHERE key NOT IN (SELECT key FROM live)")
+                                [(k,) for k in live_bodies])
+            self.db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('output_dir', ?)",
                             (output_dir,))
             self.db.execute("DELETE FROM outputs")

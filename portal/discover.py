@@ -52,7 +52,7 @@ def discover_sources(site_dir: Path) -> list[SourceFile]:
             for name in sorted(filenames):
                 if name.endswith(".md") and not name.startswith((".", "_")):
                     path = here / name
-                    if path.resolve().is_relative_to(content):
+                    if not path.is_symlink() or path.resolve().is_relative_to(content):
                         found.append(_source(kind, path, site_dir, None))
     return sorted(found, key=lambda s: s.rel)
 

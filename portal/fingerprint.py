@@ -24,7 +24,7 @@ from typing import Any
 
 from portal.dates import Timestamp
 from portal.model import Article, Campaign, Site
-from portal.plan import Output
+from portal.plan import Output, Pagination
 
 PACKAGE = Path(__file__).resolve().parent
 CARD_FIELDS = ("url", "title", "date", "updated", "category", "summary", "featured", "image",
@@ -87,6 +87,12 @@ class Fingerprints:
         return _hash(*parts)
 
     def _value(self, value: Any) -> bytes:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return repr(value).encode()
+        if kind is Pagination:
+            # Its URLs follow from the first one, the count and site.toml (in the digest).
+            return f"P{value.number}/{value.total}:{value.urls[0]}".encode()
         if isinstance(value, Article):
             return self._card_digest(value)
         if isinstance(value, Campaign):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from portal.bodies import SafeBody
 from portal.cache import BuildCache, markdown_key, stat_key
 from portal.config import SiteConfig, load_config
 from portal.dates import DateFormatError, now_from_epoch, parse_now
@@ -105,8 +106,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         _stop_on_errors(diagnostics)
         clock.lap("parse")
 
-        markdown = _MarkdownBatch(cache)
-        site, found = build_site(config, parsed, now, options.include_drafts, markdown.convert)
+        bodies = _CachedBodies(cache)
+        site, found = build_site(config, parsed, now, options.include_drafts, bodies)
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         clock.lap("site")
@@ -145,7 +146,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
             [path for path in index if path not in index_staged]
         written = write_output(config.output_dir, staging, [*report.staged, *index_staged],
                                copies, keep)
-        cache.commit(live_sources={s.rel for s in sources}, live_markdown=markdown.used,
+        cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir))
         clock.lap("write")
     except BaseException:
@@ -187,24 +188,24 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
     return parsed
 
 
-class _MarkdownBatch:
-    """Markdown conversion for build_site: from the cache, or spread over processes."""
+class _CachedBodies:
+    """Bodies from the build cache; the rest converted over all cores (see ``bodies.py``)."""
 
     def __init__(self, cache: BuildCache):
         self.cache = cache
         self.used: set[str] = set()
 
-    def convert(self, texts: list[str]) -> list[str]:
+    def known(self, texts: list[str]) -> list[SafeBody | None]:
         keys = [markdown_key(SETTINGS, text) for text in texts]
         self.used.update(keys)
-        found = self.cache.markdown(sorted(set(keys)))
-        missing = sorted({key: index for index, key in enumerate(keys)
-                          if key not in found}.items())
-        converted = convert_in_processes([texts[index] for _, index in missing])
-        for (key, _), html in zip(missing, converted, strict=True):
-            found[key] = html
-            self.cache.store_markdown(key, html)
-        return [found[key] for key in keys]
+        found = self.cache.bodies(sorted(set(keys)))
+        return [found.get(key) for key in keys]
+
+    def convert(self, texts: list[str]) -> list[str]:
+        return convert_in_processes(texts)
+
+    def remember(self, text: str, body: SafeBody) -> None:
+        self.cache.store_body(markdown_key(SETTINGS, text), body)
 
 
 def _global_digest(engine: str, site_dir: Path) -> str:

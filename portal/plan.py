@@ -6,6 +6,7 @@ producers (a page whose slug is ``tin-tuc``, say) is found here, before the outp
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ SEARCH_FOLDER = "pagefind"
 SEARCH_GENERAL_SHARD = "chung"
 """The search shard of campaigns and pages; articles go to the shard of their year."""
 RELATED_COUNT = 5
+RELATED_WINDOW = 12
 OTHER_COUNT = 5
 HOME_LATEST = 8
 HOME_FEATURED = 5
@@ -179,31 +181,26 @@ def _listing_outputs(site: Site, listing: Listing, base_url: str,
 
 
 def _related_index(site: Site) -> list[list[Article]]:
-    """Tin liên quan: articles sharing the most tags, then the same category, newest first.
+    """Tin liên quan: articles sharing the most tags, then the same category; among equals,
+    the closest in time.
 
-    Candidates come from the article's own tag and category listings, never from the whole
-    site, so the cost stays linear in practice at tens of thousands of articles.
+    Candidates are the article's neighbours in time within each of its tag and category
+    listings (a window on each side), never the whole site, so the cost stays linear at
+    tens of thousands of articles and old news relates to news of its own period.
     """
     position = {id(a): i for i, a in enumerate(site.articles)}
-    by_tag: dict[str, list[int]] = defaultdict(list)
-    for listing in site.tags:
-        assert listing.term is not None
-        by_tag[listing.term.slug] = [position[id(a)] for a in listing.articles]
-    by_category = {listing.term.slug: [position[id(a)] for a in listing.articles[:50]]
-                   for listing in site.categories if listing.term}
-    result = []
-    for index, article in enumerate(site.articles):
-        scores: dict[int, int] = defaultdict(int)
-        for tag in article.tags:
-            for other in by_tag[tag.slug][:200]:
-                scores[other] += 2
-        if article.category:
-            for other in by_category.get(article.category.slug, ()):
-                scores[other] += 1
-        scores.pop(index, None)
-        best = sorted(scores, key=lambda i: (-scores[i], i))[:RELATED_COUNT]
-        result.append([site.articles[i] for i in best])
-    return result
+    windows: list[tuple[tuple[Listing, ...], int]] = [(site.tags, 2), (site.categories, 1)]
+    scores: list[dict[int, int]] = [defaultdict(int) for _ in site.articles]
+    for listings, weight in windows:
+        for listing in listings:
+            members = [position[id(a)] for a in listing.articles]
+            for rank, index in enumerate(members):
+                for other in members[max(0, rank - RELATED_WINDOW): rank + RELATED_WINDOW + 1]:
+                    if other != index:
+                        scores[index][other] += weight
+    return [[site.articles[i] for i in heapq.nsmallest(
+        RELATED_COUNT, found, key=lambda i, me=index, f=found: (-f[i], abs(i - me), i))]
+        for index, found in enumerate(scores)]
 
 
 def _check_collisions(outputs: list[Output]) -> list[Diagnostic]:

@@ -9,21 +9,19 @@ page silently to a duplicate title.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from portal.bodies import BodyStore, NoStore, make_bodies
 from portal.campaigns import check_dates, make_campaign, sort_campaigns
 from portal.config import SiteConfig
 from portal.content_schema import ATTACHMENT_SCHEMA, SCHEMAS
 from portal.errors import Diagnostic, error, warning
 from portal.links import Linker
 from portal.markdown_render import (
-    convert_all,
     first_paragraph_text,
     plain_text,
-    sanitise,
     split_lead,
 )
 from portal.model import Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
@@ -56,13 +54,12 @@ class Entry:
 
 def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
                include_drafts: bool = False,
-               convert: Callable[[list[str]], list[str]] = convert_all,
-               ) -> tuple[Site, list[Diagnostic]]:
+               store: BodyStore | None = None) -> tuple[Site, list[Diagnostic]]:
     """Validate every source, decide what is published, and render bodies; collect all errors.
 
-    ``convert`` turns Markdown texts into raw HTML in one batch, so the orchestrator can serve
-    it from the build cache and spread the rest over processes.
+    ``store`` serves bodies from the build cache and converts the rest (see ``bodies.py``).
     """
+    store = store or NoStore()
     diagnostics: list[Diagnostic] = []
     ctx = Context(zone=config.timezone)
     entries = [entry for p in parsed if (entry := _make_entry(config, p, ctx, now,
@@ -74,14 +71,15 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     tags = _tag_terms(config, published)
 
     assets: dict[str, Asset] = {}
-    by_path = {e.parsed.source.path.resolve(): e for e in entries}
-    raw_bodies = convert([entry.parsed.body for entry in published])
+    # Source paths are already canonical: discover_sources walks the resolved site folder.
+    by_path = {e.parsed.source.path: e for e in entries}
+    linkers = [Linker(config, entry, by_path, assets, diagnostics) for entry in published]
+    bodies = make_bodies([entry.parsed.body for entry in published],
+                         [linker.resolve for linker in linkers], store, diagnostics)
     articles: list[Article] = []
     pages: list[Page] = []
     campaigns: list[Campaign] = []
-    for entry, raw_html in zip(published, raw_bodies, strict=True):
-        linker = Linker(config, entry, by_path, assets, diagnostics)
-        body_html = sanitise(raw_html, linker.resolve)
+    for entry, linker, body_html in zip(published, linkers, bodies, strict=True):
         if entry.kind == "article":
             articles.append(_make_article(entry, body_html, categories, tags, linker))
         elif entry.kind == "campaign":
