@@ -45,14 +45,14 @@ def markdown_key(settings: str, text: str) -> str:
 class BuildCache:
     """Reads everything it may need up front; collects what to store; commits once."""
 
-    def __init__(self, folder: Path, engine: str):
+    def __init__(self, folder: Path, engine: str, fresh: bool = False):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "build.sqlite"
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
         version = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        if version is None or version[0] != f"{FORMAT}:{engine}":
+        if fresh or version is None or version[0] != f"{FORMAT}:{engine}":
             # Another engine wrote it: nothing in it can be trusted.
             self.db.executescript("DELETE FROM sources; DELETE FROM bodies; DELETE FROM outputs;")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",

@@ -43,6 +43,8 @@ def make_parser() -> argparse.ArgumentParser:
                                 "SOURCE_DATE_EPOCH if set, else the current time)")
     build_cmd.add_argument("--drafts", action="store_true",
                            help="also publish articles and pages marked 'draft: true'")
+    build_cmd.add_argument("--clean", action="store_true",
+                           help="ignore the build cache and rebuild every page")
     build_cmd.add_argument("-q", "--quiet", action="store_true",
                            help="print errors and warnings only")
     return parser
@@ -61,13 +63,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except UsageError as exc:
         print(f"error: {exc}", file=err)
         print("usage: python build.py [build] [--site DIR] [--output DIR] [--now WHEN] "
-              "[--drafts] [-q]  (see --help)", file=err)
+              "[--drafts] [--clean] [-q]  (see --help)", file=err)
         return 2
 
 
 def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = BuildOptions(site_dir=args.site, now=args.now, output_dir=args.output,
-                           include_drafts=args.drafts)
+                           include_drafts=args.drafts, clean=args.clean)
     bar = _ProgressBar(err) if err.isatty() and not args.quiet else None
     try:
         result = build(options, progress=bar)

@@ -64,6 +64,7 @@ class Fingerprints:
         self._full: dict[int, bytes] = {}
         self._card: dict[int, bytes] = {}
         self._campaign: dict[int, bytes] = {}
+        self._other: dict[int, bytes] = {}
         self.site_digest = self._site_digest(global_digest)
 
     def of(self, output: Output) -> str:
@@ -100,7 +101,10 @@ class Fingerprints:
         if isinstance(value, Timestamp):
             return f"T{value.iso}".encode()
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return self._fields(value, [f.name for f in dataclasses.fields(value)])
+            key = id(value)
+            if key not in self._other:  # terms and the like are shared by many pages
+                self._other[key] = self._fields(value, [f.name for f in dataclasses.fields(value)])
+            return self._other[key]
         if isinstance(value, (list, tuple)):
             return b"[" + b",".join(self._value(v) for v in value) + b"]"
         if isinstance(value, dict):

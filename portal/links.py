@@ -25,13 +25,13 @@ class Linker:
     """Resolves one item's links and file references, publishing the files it points at."""
 
     def __init__(self, config: SiteConfig, entry: Entry, by_path: dict[Path, Entry],
-                 assets: dict[str, Asset], diagnostics: list[Diagnostic]):
+                 assets: dict[str, Asset], diagnostics: list[Diagnostic], content_dir: Path):
         self.config = config
         self.entry = entry
         self.by_path = by_path
         self.assets = assets
         self.diagnostics = diagnostics
-        self.content_dir = config.content_dir.resolve()
+        self.content_dir = content_dir
 
     def resolve(self, attribute: str, value: str) -> str | None:
         value = value.strip()

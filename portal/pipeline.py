@@ -43,6 +43,8 @@ class BuildOptions:
     now: str | None = None
     output_dir: Path | None = None
     include_drafts: bool = False
+    clean: bool = False
+    """Ignore the build cache: parse, render and compare everything again."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     config = load_config(site_dir, options.output_dir)
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
     engine = engine_version()
-    cache = BuildCache(config.cache_dir, engine)
+    cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
     staging: Path | None = None
     try:
         clock.lap("config")

@@ -73,7 +73,9 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     assets: dict[str, Asset] = {}
     # Source paths are already canonical: discover_sources walks the resolved site folder.
     by_path = {e.parsed.source.path: e for e in entries}
-    linkers = [Linker(config, entry, by_path, assets, diagnostics) for entry in published]
+    content_dir = config.content_dir.resolve()
+    linkers = [Linker(config, entry, by_path, assets, diagnostics, content_dir)
+               for entry in published]
     bodies = make_bodies([entry.parsed.body for entry in published],
                          [linker.resolve for linker in linkers], store, diagnostics)
     articles: list[Article] = []

@@ -16,6 +16,8 @@ import icu
 SLUG_MAX_LENGTH = 120
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+_VIETNAMESE_MARKS = re.compile("[\u0300-\u036f]")
+"""Combining diacritical marks: every tone and vowel mark of Vietnamese is in this block."""
 
 
 def nfc(text: str) -> str:
@@ -25,8 +27,10 @@ def nfc(text: str) -> str:
 
 def strip_diacritics(text: str) -> str:
     """Remove tone and vowel marks and map đ→d, keeping case: "Đẩy mạnh" → "Day manh"."""
-    decomposed = unicodedata.normalize("NFD", nfc(text).translate(_D_MAP))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = _VIETNAMESE_MARKS.sub("", unicodedata.normalize("NFD", text.translate(_D_MAP)))
+    if stripped.isascii():
+        return stripped
+    return "".join(ch for ch in stripped if not unicodedata.combining(ch))
 
 
 def slugify(text: str, max_length: int = SLUG_MAX_LENGTH) -> str:

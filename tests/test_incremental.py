@@ -222,3 +222,15 @@ def test_editing_one_body_rewrites_only_that_page_and_the_search_index(site):
     rewritten = sorted(p for p in after if before.get(p) != after[p])
     html = [p for p in rewritten if not p.startswith("pagefind/")]
     assert html == ["atom.xml", "tin-tuc/bai-0/index.html"]
+
+
+def test_clean_option_ignores_the_cache(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    page = site.output / "tin-tuc/bai-a/index.html"
+    page.write_text("hỏng", encoding="utf-8")  # damaged by hand: the manifest cannot know
+    site.build()
+    assert page.read_text(encoding="utf-8") == "hỏng"
+    result = site.build(clean=True)
+    assert "Bài A" in page.read_text(encoding="utf-8")
+    assert result.written == 1
