@@ -43,6 +43,9 @@ def make_parser() -> argparse.ArgumentParser:
                                 "SOURCE_DATE_EPOCH if set, else the current time)")
     build_cmd.add_argument("--drafts", action="store_true",
                            help="also publish articles and pages marked 'draft: true'")
+    build_cmd.add_argument("--no-search", dest="search", action="store_false",
+                           help="skip the search index (quick previews; the search page "
+                                "then finds nothing)")
     build_cmd.add_argument("--clean", action="store_true",
                            help="ignore the build cache and rebuild every page")
     build_cmd.add_argument("-q", "--quiet", action="store_true",
@@ -63,13 +66,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except UsageError as exc:
         print(f"error: {exc}", file=err)
         print("usage: python build.py [build] [--site DIR] [--output DIR] [--now WHEN] "
-              "[--drafts] [--clean] [-q]  (see --help)", file=err)
+              "[--drafts] [--clean] [--no-search] [-q]  (see --help)", file=err)
         return 2
 
 
 def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = BuildOptions(site_dir=args.site, now=args.now, output_dir=args.output,
-                           include_drafts=args.drafts, clean=args.clean)
+                           include_drafts=args.drafts, clean=args.clean,
+                           search=args.search)
     bar = _ProgressBar(err) if err.isatty() and not args.quiet else None
     try:
         result = build(options, progress=bar)

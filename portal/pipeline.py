@@ -45,6 +45,8 @@ class BuildOptions:
     include_drafts: bool = False
     clean: bool = False
     """Ignore the build cache: parse, render and compare everything again."""
+    search: bool = True
+    """Build the search index (off for quick previews and like-for-like benchmarks)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         clock.lap("render")
 
         staged = set(report.staged)
-        index = build_search_index(
+        index = {} if not options.search else build_search_index(
             [(o.path, prints[o.path], search_shard(o)) for o in outputs if searchable(o)],
             lambda path: (staging / path if path in staged else config.output_dir / path)
             .read_bytes(),

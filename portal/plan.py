@@ -41,6 +41,19 @@ class Pagination:
     def next_url(self) -> str | None:
         return self.urls[self.number] if self.number < self.total else None
 
+    @property
+    def window(self) -> list[int | None]:
+        """Page numbers to link: the first, the last, and two on each side of the current one;
+        ``None`` marks a gap. A listing of a thousand pages gets a dozen links, not a thousand."""
+        shown = sorted({1, self.total, *range(max(1, self.number - 2),
+                                              min(self.total, self.number + 2) + 1)})
+        result: list[int | None] = []
+        for number in shown:
+            if result and number - (result[-1] or 0) > 1:
+                result.append(None)
+            result.append(number)
+        return result
+
 
 @dataclass(frozen=True)
 class Output:

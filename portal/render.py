@@ -91,6 +91,8 @@ class SharedBlocks:
         self.env = env
         self.site = site
         self.menu_entries = self._menu_entries()
+        self._macros = env.get_template("partials/items.html").module
+        self._items: dict[tuple[Any, ...], Markup] = {}
 
     def _menu_entries(self) -> tuple[MenuEntry, ...]:
         config = self.site.config
@@ -112,12 +114,28 @@ class SharedBlocks:
                 best, length = index, len(entry.href)
         return None if best is None else (best, self.menu_entries[best].href == href)
 
+    def item_functions(self, lang: str) -> dict[str, Callable[..., Markup]]:
+        return {
+            "card": lambda article, heading="h3": self.item(lang, "card", article, heading),
+            "news_item": lambda article: self.item(lang, "news_item", article),
+        }
+
+    def item(self, lang: str, macro: str, article: Any, *args: Any) -> Markup:
+        """An article's card or list entry, rendered once per build and reused by every page
+        that lists it (a listing page, a category, several tags, a campaign…)."""
+        key = (lang, macro, id(article), args)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = getattr(self._macros, macro)(
+                _translator(labels_for(lang, self.site.config.labels)), article, *args)
+        return found
+
     @cache  # noqa: B019 - one instance per build; the cache is the point
     def block(self, name: str, lang: str, active: tuple[int, bool] | None = None) -> Markup:
         template = self.env.get_template(f"partials/{name}.html")
         labels = labels_for(lang, self.site.config.labels)
         html = template.render(t=_translator(labels), lang=lang, menu_entries=self.menu_entries,
-                               active=active)
+                               active=active, **self.item_functions(lang))
         return Markup(html)
 
 
@@ -264,5 +282,6 @@ def _render_page(env: jinja2.Environment, shared: SharedBlocks, site: Site, outp
         banner=shared.block("banner", lang),
         sidebar=shared.block("sidebar", lang),
         footer=shared.block("footer", lang),
+        **shared.item_functions(lang),
     )
     return html.encode("utf-8")
