@@ -59,8 +59,15 @@ def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
     keep = set(keep)
     written = unchanged = 0
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        for rel in staged:
+        if not output_dir.exists():
+            # A first build: the whole folder appears at once, with one rename.
+            output_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging_dir.rename(output_dir)
+            written, staged_in_place = len(staged), True
+        else:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            staged_in_place = False
+        for rel in [] if staged_in_place else staged:
             target = output_dir / rel
             _clear_way(output_dir, target)
             os.replace(staging_dir / rel, target)
