@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from portal.config import load_config
 from portal.errors import BuildError, OutputError, UsageError
-from portal.pipeline import BuildOptions, build
-
-COMMANDS = ("build",)
+from portal.pipeline import BuildOptions, build, resolve_now
+from portal.scaffold import KINDS, create_content
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +50,11 @@ def make_parser() -> argparse.ArgumentParser:
                            help="ignore the build cache and rebuild every page")
     build_cmd.add_argument("-q", "--quiet", action="store_true",
                            help="print errors and warnings only")
+    new_cmd = commands.add_parser("new", help="create a content file with its front matter")
+    new_cmd.add_argument("kind", choices=KINDS, help="what to create")
+    new_cmd.add_argument("title", help="its title, in Vietnamese (the file name is its slug)")
+    new_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                         help="the site folder holding site.toml (default: current folder)")
     return parser
 
 
@@ -62,6 +67,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         args_list.insert(0, "build")
     try:
         args = make_parser().parse_args(args_list)
+        if args.command == "new":
+            return _run_new(args, out, err)
         return _run_build(args, out, err)
     except UsageError as exc:
         print(f"error: {exc}", file=err)
@@ -101,6 +108,21 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
               f"{result.written} files written, {result.unchanged} unchanged, "
               f"{result.removed} removed, {_count(len(result.warnings), 'warning')} "
               f"→ {_shown(result.output_dir)}", file=out)
+    return 0
+
+
+def _run_new(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    site_dir = args.site.resolve()
+    try:
+        config = load_config(site_dir)
+    except BuildError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=err)
+        return 1
+    now = resolve_now(config, None, os.environ)
+    created = create_content(config, args.kind, args.title, now)
+    print(f"Created {created.path.relative_to(site_dir).as_posix()}: fill in the front matter "
+          "(lines starting with # are optional keys), then build.", file=out)
     return 0
 
 
