@@ -27,7 +27,7 @@ from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import Output, plan_outputs, search_shard
 from portal.render import render_outputs, theme_dirs
-from portal.search import build_search_index, searchable
+from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
 from portal.write import stage_file, staging_dir_for, write_output
 
@@ -140,8 +140,9 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
             lambda path: (staging / path if path in staged else config.output_dir / path)
             .read_bytes(),
             config.language, config.cache_dir)
-        index_staged = [path for path, data in index.items()
-                        if stage_file(config.output_dir, staging, path, data)]
+        index_staged = [path for path, source in index.items()
+                        if not _same_named_file(config.output_dir / path, source)
+                        and stage_file(config.output_dir, staging, path, source.read_bytes())]
         clock.lap("search")
 
         copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source}
@@ -215,6 +216,14 @@ class _CachedBodies:
 def _global_digest(engine: str, site_dir: Path) -> str:
     """What every page depends on: the engine, the theme's templates and site.toml."""
     return engine + files_digest(theme_dirs(site_dir, "templates"), [site_dir / "site.toml"])
+
+
+def _same_named_file(target: Path, source: Path) -> bool:
+    """A content-named search file already in place: no need to read either copy."""
+    try:
+        return is_content_named(target.name) and target.stat().st_size == source.stat().st_size
+    except FileNotFoundError:
+        return False
 
 
 def _unchanged(output: Output, prints: dict[str, str], previous: dict[str, str],

@@ -40,9 +40,10 @@ def searchable(output: Output) -> bool:
 
 
 def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], bytes],
-                       language: str, cache_dir: Path) -> dict[str, bytes]:
+                       language: str, cache_dir: Path) -> dict[str, Path]:
     """Index the searchable pages, given as (output path, fingerprint, shard); return the
-    index files by output path. HTML is read through ``load`` only for shards to rebuild.
+    index files (in the cache) by output path. HTML is read through ``load`` only for shards
+    to rebuild.
 
     The index is split into shards (one per year of publication, one for campaigns and
     pages), each a Pagefind bundle under ``pagefind/<shard>/``: an edit re-indexes one shard,
@@ -63,11 +64,17 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
         if old not in bundles.values() and not old.name.startswith(".staging-"):
             shutil.rmtree(old, ignore_errors=True)
     return {
-        f"{SEARCH_FOLDER}/{shard}/{path.relative_to(bundle).as_posix()}": path.read_bytes()
+        f"{SEARCH_FOLDER}/{shard}/{path.relative_to(bundle).as_posix()}": path
         for shard, bundle in sorted(bundles.items())
         for path in sorted(bundle.rglob("*"))
         if path.is_file() and not path.name.startswith(UNUSED)
     }
+
+
+def is_content_named(path: str) -> bool:
+    """Pagefind names its index, fragment, filter and metadata files by a hash of their
+    content: one that already exists with the same name and size holds the same bytes."""
+    return path.endswith((".pf_fragment", ".pf_index", ".pf_filter", ".pf_meta"))
 
 
 def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
