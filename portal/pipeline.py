@@ -53,6 +53,8 @@ class BuildOptions:
 class BuildResult:
     output_dir: Path
     pages: int
+    pages_rendered: int
+    """Pages whose fingerprint changed (the others were not rendered at all)."""
     written: int
     unchanged: int
     removed: int
@@ -163,6 +165,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     return BuildResult(
         output_dir=config.output_dir,
         pages=len(prints),
+        pages_rendered=sum(1 for o in todo if o.kind == "page"),
         written=written.written,
         unchanged=written.unchanged,
         removed=written.removed,
