@@ -101,6 +101,8 @@ class SiteConfig:
     analytics_script: str | None
     search_first_pages: int
     """How many articles a search covers before the reader asks for older years."""
+    search_shard_articles: int
+    """How many articles (whole years) one part of the search index gathers."""
 
     @property
     def base_path(self) -> str:
@@ -214,7 +216,8 @@ URL_DEFAULTS = {"news": "tin-tuc", "category": "chuyen-muc", "tag": "the", "page
 URLS_SCHEMA = {key: Field(schema.slug, default=value) for key, value in URL_DEFAULTS.items()}
 RATINGS_SCHEMA = {"endpoint": Field(_link)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
-SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1500)}
+SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1500),
+                 "shard_articles": Field(schema.positive_integer(1_000_000), default=2000)}
 LABELS_SCHEMA = {lang: Field(_table(f"labels.{lang}"), default={}) for lang in ("vi", "en")}
 LABEL_SCHEMA = {key: Field(schema.text) for key in LABEL_KEYS}
 
@@ -329,6 +332,7 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
         ratings_endpoint=ratings["endpoint"],
         analytics_script=analytics["script"],
         search_first_pages=search["first_pages"],
+        search_shard_articles=search["shard_articles"],
     )
 
 

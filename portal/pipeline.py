@@ -25,7 +25,7 @@ from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.markdown_render import SETTINGS
 from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
-from portal.plan import Output, plan_outputs, search_shard
+from portal.plan import Output, plan_outputs, search_shards, shard_names
 from portal.render import render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
@@ -137,8 +137,9 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         clock.lap("render")
 
         staged = set(report.staged)
+        shard_of = shard_names(search_shards(site))
         index = {} if not options.search else build_search_index(
-            [(o.path, prints[o.path], search_shard(o)) for o in outputs if searchable(o)],
+            [(o.path, prints[o.path], shard_of(o)) for o in outputs if searchable(o)],
             lambda path: (staging / path if path in staged else config.output_dir / path)
             .read_bytes(),
             config.language, config.cache_dir)

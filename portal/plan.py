@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from portal.model import Article, Listing, Site
 
 SEARCH_FOLDER = "pagefind"
 SEARCH_GENERAL_SHARD = "chung"
-"""The search shard of campaigns and pages; articles go to the shard of their year."""
+"""The search shard's name when a site has no articles, only campaigns and pages."""
 RELATED_COUNT = 5
 RELATED_WINDOW = 12
 OTHER_COUNT = 5
@@ -78,23 +78,56 @@ class Output:
 
 @dataclass(frozen=True)
 class SearchShard:
+    """Part of the search index: consecutive years of articles (the newest part also holds
+    campaigns and pages). Each part is a Pagefind bundle of its own."""
+
     name: str
     pages: int
-
-
-def search_shard(output: Output) -> str:
-    article = output.context.get("article")
-    return str(article.date.moment.year) if article is not None else SEARCH_GENERAL_SHARD
+    years: tuple[int, ...]
 
 
 def search_shards(site: Site) -> list[SearchShard]:
-    """The general shard, then one per year, newest first (the order the search page uses)."""
-    years: dict[int, int] = {}
+    """Group years, oldest first, until a group holds ``[search] shard_articles`` articles;
+    return the groups newest first.
+
+    Grouping from the oldest year keeps the groups stable: new articles only ever change the
+    newest group, so an edit re-indexes one group, not the whole archive.
+    """
+    size = site.config.search_shard_articles
+    years: dict[int, int] = defaultdict(int)
     for article in site.articles:
-        years[article.date.moment.year] = years.get(article.date.moment.year, 0) + 1
+        years[article.date.moment.year] += 1
+    groups: list[list[int]] = [[]]
+    count = 0
+    for year in sorted(years):
+        if count >= size:
+            groups.append([])
+            count = 0
+        groups[-1].append(year)
+        count += years[year]
     general = len(site.pages) + len(site.campaigns)
-    shards = [SearchShard(SEARCH_GENERAL_SHARD, general)] if general else []
-    return shards + [SearchShard(str(year), years[year]) for year in sorted(years, reverse=True)]
+    shards = []
+    for group in reversed(groups):
+        pages = sum(years[y] for y in group)
+        name = (f"{group[0]}-{group[-1]}" if len(group) > 1 else str(group[0])) if group \
+            else SEARCH_GENERAL_SHARD
+        if not shards:
+            pages += general
+        if pages:
+            shards.append(SearchShard(name, pages, tuple(group)))
+    return shards
+
+
+def shard_names(shards: list[SearchShard]) -> Callable[[Output], str]:
+    """Which shard a searchable output belongs to."""
+    by_year = {year: shard.name for shard in shards for year in shard.years}
+    newest = shards[0].name if shards else SEARCH_GENERAL_SHARD
+
+    def name(output: Output) -> str:
+        article = output.context.get("article")
+        return by_year[article.date.moment.year] if article is not None else newest
+
+    return name
 
 
 def page_path(url: str) -> str:

@@ -45,9 +45,9 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
     index files (in the cache) by output path. HTML is read through ``load`` only for shards
     to rebuild.
 
-    The index is split into shards (one per year of publication, one for campaigns and
-    pages), each a Pagefind bundle under ``pagefind/<shard>/``: an edit re-indexes one shard,
-    and the search page searches recent years first, fetching older ones on request.
+    The index is split into shards of consecutive years (see ``plan.search_shards``), each a
+    Pagefind bundle under ``pagefind/<shard>/``: an edit re-indexes one shard, and the search
+    page searches recent years first, fetching older ones on request.
 
     Pagefind writes its filter and metadata files in a varying order (the same index, other
     bytes), so each shard's bundle is kept in the cache, keyed by the fingerprints of the pages

@@ -91,12 +91,13 @@ def test_without_javascript_the_search_page_offers_a_way_on(browser, base_url):
 
 
 def test_older_years_are_searched_on_request(browser, make_site):
-    """With first_pages = 1 a search covers the newest year only; a button adds the others."""
+    """With one year per shard and first_pages = 1, a search covers the newest year only; a
+    button adds the others."""
     from browser import serve
 
     site = make_site("years")
     site.write("site.toml", (site.root / "site.toml").read_text(encoding="utf-8")
-               + "\n[search]\nfirst_pages = 1\n")
+               + "\n[search]\nfirst_pages = 1\nshard_articles = 1\n")
     for year in (2021, 2022, 2023):
         site.article(f"a{year}.md", f"title: Thanh long vụ {year}\ndate: {year}-05-01\n",
                      f"Nông dân thu hoạch thanh long năm {year}.\n")

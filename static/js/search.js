@@ -2,9 +2,9 @@
    Pagefind already ignores tone and vowel marks ("cai cach" finds "cải cách"). "đ" is a letter
    of its own, so each typed "d" is also tried as "đ" ("dong thi dua" finds "động thi đua"),
    and the results of those variants are merged by score.
-   The index is split into shards (campaigns and pages, then one per year, newest first): a
-   search covers the recent years first, so readers on slow links fetch little, and a button
-   adds the older years. */
+   The index is split into shards of consecutive years, newest first (the newest also holds
+   campaigns and pages): a search covers the recent years first, so readers on slow links
+   fetch little, and a button adds the older years. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-search-form]");
@@ -36,14 +36,12 @@
     return text;
   }
 
-  /* How many shards to search: from `from` on, years until FIRST_PAGES pages (at least one
-     year); the general shard, first in the list, comes along without counting. */
+  /* How many shards to search: from `from` on, until FIRST_PAGES pages (at least one). */
   function nextCount(from) {
     var to = from;
     var pages = 0;
-    var years = 0;
-    while (to < shards.length && (years === 0 || pages < FIRST_PAGES)) {
-      if (shards[to] !== "chung") { pages += sizes[to]; years++; }
+    while (to < shards.length && (to === from || pages < FIRST_PAGES)) {
+      pages += sizes[to];
       to++;
     }
     return to;
@@ -60,10 +58,12 @@
   }
 
   function showOlder() {
-    var rest = shards.slice(merged).filter(function (s) { return s !== "chung"; });
+    var rest = shards.slice(merged);
     older.hidden = rest.length === 0 || !input.value.trim();
     if (rest.length) {
-      var span = rest.length === 1 ? rest[0] : rest[rest.length - 1] + "–" + rest[0];
+      var first = rest[rest.length - 1].split("-")[0];
+      var last = rest[0].split("-").pop();
+      var span = first === last ? first : first + "–" + last;
       older.textContent = older.getAttribute("data-label").split("{years}").join(span);
     }
   }
