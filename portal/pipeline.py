@@ -29,7 +29,7 @@ from portal.plan import Output, plan_outputs, search_shards, shard_names
 from portal.render import render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
-from portal.write import stage_file, staging_dir_for, write_output
+from portal.write import output_error, stage_file, staging_dir_for, write_output
 
 Progress = Callable[[str, int, int], None]
 RACY_SECONDS = 2.0
@@ -157,9 +157,11 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir))
         clock.lap("write")
-    except BaseException:
+    except BaseException as exc:
         if staging is not None:  # a failed build leaves nothing behind
             shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise output_error(exc, config.output_dir) from exc
         raise
     finally:
         cache.close()

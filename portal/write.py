@@ -26,6 +26,12 @@ class WriteReport:
     removed: int
 
 
+def output_error(exc: OSError, output_dir: Path) -> OutputError:
+    """The one message for a file system refusal while producing the output."""
+    return OutputError(f"{exc.filename or output_dir}: cannot write the output: expected a "
+                       f"folder the build can create and write, got {exc.strerror or exc}")
+
+
 def staging_dir_for(output_dir: Path) -> Path:
     """A fresh staging folder next to the output folder, so moving files in is a rename."""
     staging = output_dir.parent / f".{output_dir.name}.staging"
@@ -79,8 +85,7 @@ def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
                 unchanged += 1
         removed = _remove_stale(output_dir, keep | set(staged) | set(copies))
     except OSError as exc:
-        raise OutputError(f"{exc.filename or output_dir}: cannot write the output: "
-                          f"{exc.strerror or exc}") from exc
+        raise output_error(exc, output_dir) from exc
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
     return WriteReport(written, unchanged + len(keep - set(staged) - set(copies)), removed)

@@ -83,3 +83,14 @@ def test_entry_point_script_builds_the_sample_site(tmp_path):
     assert result.stdout.startswith("Built ")
     assert (tmp_path / "out/tin-tuc/cho-gao-phat-dong-chuyen-de-thi-dua-day-manh-cai-cach-hanh-"
             "chinh-nam-2023-tren-dia-ban-huyen-cho-gao/index.html").is_file()
+
+
+def test_unwritable_output_is_a_clear_error(site, tmp_path):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    blocker = tmp_path / "tep"
+    blocker.write_text("không phải thư mục")
+    code, out, err = run("build", "--site", str(site.root), "--now", "2024-01-01",
+                         "--output", str(blocker / "out"))
+    assert (code, out) == (1, "")
+    assert err == (f"error: {blocker}/.out.staging: cannot write the output: expected a folder "
+                   "the build can create and write, got Not a directory\n")
