@@ -64,8 +64,9 @@ class BuildCache:
         row = self.db.execute("SELECT value FROM meta WHERE key='output_dir'").fetchone()
         self.output_dir = row[0] if row else None
         """The folder the manifest describes: a build into another folder starts afresh."""
-        self._new_sources: dict[str, tuple[str, bytes]] = {}
-        self._new_bodies: dict[str, bytes] = {}
+        # New entries go straight into the open transaction (SQLite spills them to disk), so
+        # a cold build of a large archive does not hold a second copy of it in memory; they
+        # become visible only when commit() runs at the end of a successful build.
 
     def parsed(self, rel: str, stat: str) -> ParsedSource | None:
         row = self._sources.get(rel)
@@ -74,7 +75,8 @@ class BuildCache:
         return pickle.loads(row[1])
 
     def store_parsed(self, rel: str, stat: str, parsed: ParsedSource) -> None:
-        self._new_sources[rel] = (stat, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL))
+        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
+                        (rel, stat, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL)))
 
     def bodies(self, keys: list[str]) -> dict[str, SafeBody]:
         """Look up many bodies at once."""
@@ -87,19 +89,15 @@ class BuildCache:
         return found
 
     def store_body(self, key: str, body: SafeBody) -> None:
-        self._new_bodies[key] = pickle.dumps(body, pickle.HIGHEST_PROTOCOL)
+        self.db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?)",
+                        (key, pickle.dumps(body, pickle.HIGHEST_PROTOCOL)))
 
     def commit(self, live_sources: set[str], live_bodies: set[str],
                outputs: dict[str, str], output_dir: str) -> None:
         """Store this build's results and forget what no current source uses."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
-                                [(rel, stat, blob) for rel, (stat, blob) in
-                                 self._new_sources.items()])
             stale = [(rel,) for rel in self._sources if rel not in live_sources]
             self.db.executemany("DELETE FROM sources WHERE rel = ?", stale)
-            self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)",
-                                list(self._new_bodies.items()))
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)",
