@@ -114,6 +114,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
 
         bodies = _CachedBodies(cache)
         site, found = build_site(config, parsed, now, options.include_drafts, bodies)
+        del parsed  # the Markdown texts are no longer needed: free them before rendering
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         clock.lap("site")
