@@ -105,12 +105,12 @@ documents:
     site.article("ngoai.md", "title: Bài ngoài\ndate: 2023-03-20\n")
     site.build(now="2023-06-01")
     html = site.read("chuyen-de/cai-cach-2023/index.html")
-    assert ('<div><dt>Thời gian</dt><dd data-pagefind-meta="date"><time datetime="2023-01-01">'
+    assert ('<div><dt>Thời gian</dt> <dd data-pagefind-meta="date"><time datetime="2023-01-01">'
             '01/01/2023</time> đến <time datetime="2023-12-05">05/12/2023</time></dd></div>') \
         in html
-    assert ("<div><dt>Đối tượng tham gia</dt><dd>Các cơ quan chuyên môn thuộc UBND huyện; "
+    assert ("<div><dt>Đối tượng tham gia</dt> <dd>Các cơ quan chuyên môn thuộc UBND huyện; "
             "UBND các xã; thị trấn</dd></div>") in html
-    assert "<div><dt>Cơ quan tổ chức</dt><dd>Ủy ban nhân dân huyện Chợ Gạo</dd></div>" in html
+    assert "<div><dt>Cơ quan tổ chức</dt> <dd>Ủy ban nhân dân huyện Chợ Gạo</dd></div>" in html
     assert ('<ol class="campaign-criteria">\n<li>Cải cách thể chế</li>\n'
             '<li>Cải cách thủ tục hành chính</li>\n</ol>') in html
     assert ('<a href="/chuyen-de/cai-cach-2023/ke-hoach.pdf" download>Kế hoạch phát động</a> '
