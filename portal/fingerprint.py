@@ -89,7 +89,12 @@ class Fingerprints:
 
     def _value(self, value: Any) -> bytes:
         kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None:
+        if kind is str:
+            data = value.encode()
+            # Long texts (bodies) go in as their own hash: cheaper than carrying them along.
+            return (b"h" + hashlib.blake2b(data, digest_size=16).digest() if len(data) > 512
+                    else b"s%d:" % len(data) + data)
+        if kind is int or kind is bool or value is None:
             return repr(value).encode()
         if kind is Pagination:
             # Its URLs follow from the first one, the count and site.toml (in the digest).
