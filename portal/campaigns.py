@@ -7,7 +7,7 @@ end date without a time lasts the whole day: a campaign ending 05/12/2023 is sti
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,12 +17,6 @@ from portal.errors import Diagnostic, error
 from portal.model import CallToAction, Campaign, CampaignDocument
 from portal.schema import Context, Location, validate
 
-STATUSES = ("active", "upcoming", "ended")
-
-
-def end_exclusive(end: Timestamp) -> datetime:
-    return end.moment if end.has_time else end.moment + timedelta(days=1)
-
 
 def campaign_status(start: Timestamp, end: Timestamp, now: datetime) -> tuple[str, int, int]:
     """(status, whole days until the start, whole days until the last day), from ``now``."""
@@ -31,7 +25,7 @@ def campaign_status(start: Timestamp, end: Timestamp, now: datetime) -> tuple[st
     days_to_end = (end.moment.date() - today).days
     if now < start.moment:
         status = "upcoming"
-    elif now < end_exclusive(end):
+    elif now < end.end_exclusive:
         status = "active"
     else:
         status = "ended"
@@ -40,7 +34,7 @@ def campaign_status(start: Timestamp, end: Timestamp, now: datetime) -> tuple[st
 
 def check_dates(rel: str, values: dict[str, Any], line_of) -> list[Diagnostic]:
     start, end = values["start"], values["end"]
-    if start and end and end_exclusive(end) <= start.moment:
+    if start and end and end.end_exclusive <= start.moment:
         return [error(rel, line_of("end"), "campaign ends before it starts",
                       f"an end on or after the start ({start.display})", end.display)]
     return []

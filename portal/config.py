@@ -155,29 +155,12 @@ def _folder(value: Any, ctx: Context) -> str:
     return schema.text(value, ctx)
 
 
-def _table(name: str) -> Callable[..., Any]:
-    """A TOML table (``[contact]``); its keys are validated by their own schema afterwards."""
-
-    @expects(f"a [{name}] table")
-    def convert(value: Any, ctx: Context) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise FieldValueError(f"a [{name}] table", schema.describe_value(value))
-        return value
-
-    return convert
+def _table(name: str) -> schema.Converter:
+    return schema.table(f"a [{name}] table")
 
 
-def _table_list(noun: str) -> Callable[..., Any]:
-    """A TOML array of tables (``[[menu]]``); each entry validated with ``item_schema``."""
-
-    @expects(f"a list of {noun} tables")
-    def convert(value: Any, ctx: Context) -> list[Any]:
-        if not isinstance(value, list):
-            raise FieldValueError(f"a list of {noun} tables ([[{noun}]])",
-                                  schema.describe_value(value))
-        return value
-
-    return convert
+def _table_list(noun: str) -> schema.Converter:
+    return schema.table_list(f"a list of {noun} tables ([[{noun}]])")
 
 
 TOP_SCHEMA: dict[str, Field] = {

@@ -8,25 +8,6 @@ from portal import schema
 from portal.schema import Context, Field, FieldValueError, expects
 
 
-def _table_list(description: str):
-    """A list of small tables; each entry is validated with its own schema afterwards."""
-
-    @expects(description)
-    def convert(value: Any, ctx: Context) -> list[Any]:
-        if not isinstance(value, list):
-            raise FieldValueError(description, schema.describe_value(value))
-        return value
-
-    return convert
-
-
-@expects("a table with 'label' and 'url'")
-def _table(value: Any, ctx: Context) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise FieldValueError(_table.expected, schema.describe_value(value))
-    return value
-
-
 @expects("a relative path to a file beside the Markdown file, like anh-bia.jpg")
 def relative_file(value: Any, ctx: Context) -> str:
     result = schema.text(value, ctx)
@@ -49,7 +30,7 @@ ARTICLE_SCHEMA: dict[str, Field] = {
     "draft": Field(schema.boolean, default=False),
     "featured": Field(schema.boolean, default=False),
     "updated": Field(schema.timestamp),
-    "attachments": Field(_table_list("a list of attachment tables (each with 'file' and "
+    "attachments": Field(schema.table_list("a list of attachment tables (each with 'file' and "
                                      "optional 'title')"), default=[]),
 }
 
@@ -76,9 +57,10 @@ CAMPAIGN_SCHEMA: dict[str, Field] = {
     "participants": Field(schema.text_list, default=()),
     "criteria": Field(schema.text_list, default=()),
     "banner": Field(schema.text),
-    "cta": Field(_table),
-    "documents": Field(_table_list("a list of document tables (each with 'title' and optional "
-                                   "'number', 'issued', 'file')"), default=[]),
+    "cta": Field(schema.table("a table with 'label' and 'url'")),
+    "documents": Field(schema.table_list(
+        "a list of document tables (each with 'title' and optional 'number', 'issued', "
+        "'file')"), default=[]),
     "image": Field(relative_file),
     "image_alt": Field(schema.text),
     "summary": Field(schema.text),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 EXPECTED_DATE = "a date like 2023-03-09, 2023-03-09 08:30 or 09/03/2023"
@@ -41,6 +41,12 @@ class Timestamp:
         if self.has_time:
             return self.moment.isoformat(timespec="minutes")
         return self.moment.date().isoformat()
+
+    @property
+    def end_exclusive(self) -> datetime:
+        """The first moment after this date used as an end: a date without a time lasts the
+        whole of that day in the site's zone."""
+        return self.moment if self.has_time else self.moment + timedelta(days=1)
 
     @property
     def display(self) -> str:

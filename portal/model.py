@@ -7,7 +7,7 @@ links under the site's base path, so a site served from a sub-path needs no othe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from portal.config import SiteConfig
@@ -125,8 +125,8 @@ class Campaign:
 
     @property
     def end_exclusive(self) -> datetime:
-        """The first moment after the campaign: a date-only end lasts the whole of that day."""
-        return self.end.moment if self.end.has_time else self.end.moment + timedelta(days=1)
+        """The first moment after the campaign."""
+        return self.end.end_exclusive
 
 
 @dataclass(frozen=True)
@@ -155,5 +155,3 @@ class Site:
     def campaign(self, slug: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.slug == slug), None)
 
-    def category_listing(self, slug: str) -> Listing | None:
-        return next((c for c in self.categories if c.term and c.term.slug == slug), None)

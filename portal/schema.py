@@ -195,3 +195,28 @@ def one_of(choices: tuple[str, ...]) -> Converter:
         return result
 
     return convert
+
+
+def table(description: str) -> Converter:
+    """A table of keys (``[contact]``, ``cta:``); its keys are validated by their own schema
+    afterwards, so each problem is reported with its own key."""
+
+    @expects(description)
+    def convert(value: Any, ctx: Context) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise FieldValueError(description, describe_value(value))
+        return value
+
+    return convert
+
+
+def table_list(description: str) -> Converter:
+    """A list of small tables (``[[menu]]``, ``attachments:``), each validated afterwards."""
+
+    @expects(description)
+    def convert(value: Any, ctx: Context) -> list[Any]:
+        if not isinstance(value, list):
+            raise FieldValueError(description, describe_value(value))
+        return value
+
+    return convert
