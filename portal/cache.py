@@ -7,8 +7,9 @@ SQLite database: crash-safe (a killed build leaves the last committed state) and
   are unchanged (then the file is not even read);
 - ``bodies``: each Markdown text's safe HTML and the link resolutions made while sanitising
   it, keyed by a hash of the text and the renderer settings (see ``bodies.py``);
-- ``outputs``: the fingerprint of every file of the last successful build, so a rebuild renders
-  only what changed.
+- ``outputs``: per output folder, the fingerprint of every file of its last successful build,
+  so a rebuild renders only what changed (the deploy folder and the preview folder of
+  ``serve`` keep separate manifests and do not spoil each other's).
 
 Everything is written in one transaction at the end of a successful build: a failed build
 changes nothing here either.
@@ -24,12 +25,13 @@ from pathlib import Path
 from portal.bodies import SafeBody
 from portal.parse import ParsedSource
 
-FORMAT = "2"
+FORMAT = "3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, body BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (dir TEXT NOT NULL, path TEXT NOT NULL,
+                                    fingerprint TEXT NOT NULL, PRIMARY KEY (dir, path));
 """
 
 
@@ -60,13 +62,14 @@ class BuildCache:
             self.db.commit()
         self._sources = {rel: (stat, blob) for rel, stat, blob in
                          self.db.execute("SELECT rel, stat, parsed FROM sources")}
-        self.outputs = dict(self.db.execute("SELECT path, fingerprint FROM outputs"))
-        row = self.db.execute("SELECT value FROM meta WHERE key='output_dir'").fetchone()
-        self.output_dir = row[0] if row else None
-        """The folder the manifest describes: a build into another folder starts afresh."""
         # New entries go straight into the open transaction (SQLite spills them to disk), so
         # a cold build of a large archive does not hold a second copy of it in memory; they
         # become visible only when commit() runs at the end of a successful build.
+
+    def outputs(self, output_dir: str) -> dict[str, str]:
+        """The fingerprints of the last successful build into ``output_dir``."""
+        return dict(self.db.execute("SELECT path, fingerprint FROM outputs WHERE dir = ?",
+                                    (output_dir,)))
 
     def parsed(self, rel: str, stat: str) -> ParsedSource | None:
         row = self._sources.get(rel)
@@ -103,10 +106,9 @@ class BuildCache:
             self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)",
                                 [(k,) for k in live_bodies])
             self.db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('output_dir', ?)",
-                            (output_dir,))
-            self.db.execute("DELETE FROM outputs")
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?)", list(outputs.items()))
+            self.db.execute("DELETE FROM outputs WHERE dir = ?", (output_dir,))
+            self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                                [(output_dir, path, fp) for path, fp in outputs.items()])
 
     def close(self) -> None:
         self.db.close()

@@ -42,7 +42,7 @@ def _hash(*parts: bytes) -> str:
 
 def engine_version() -> str:
     """Changes whenever the publisher's code or an output-shaping library changes."""
-    sources = sorted(PACKAGE.glob("*.py"))
+    sources = sorted(PACKAGE.rglob("*.py"))
     return _hash(*(p.read_bytes() for p in sources),
                  *(f"{lib} {version(lib)}".encode() for lib in LIBRARIES))[:16]
 

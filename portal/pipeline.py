@@ -124,7 +124,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         _stop_on_errors(diagnostics)
         clock.lap("plan")
 
-        previous = cache.outputs if cache.output_dir == str(config.output_dir) else {}
+        previous = cache.outputs(str(config.output_dir))
         fingerprints = Fingerprints(site, _global_digest(engine, site_dir))
         prints = {o.path: fingerprints.of(o) for o in outputs if o.kind == "page"}
         todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
