@@ -52,11 +52,14 @@ class BuildCache:
         self.path = folder / "build.sqlite"
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
+                        "value TEXT NOT NULL)")
         version = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
         if fresh or version is None or version[0] != f"{FORMAT}:{engine}":
-            # Another engine wrote it: nothing in it can be trusted.
-            self.db.executescript("DELETE FROM sources; DELETE FROM bodies; DELETE FROM outputs;")
+            # Another engine (or another layout of this file) wrote it: nothing in it can be
+            # trusted, not even the shape of its tables.
+            self.db.executescript("DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
+                                  "DROP TABLE IF EXISTS outputs;" + SCHEMA)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
                             (f"{FORMAT}:{engine}",))
             self.db.commit()

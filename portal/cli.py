@@ -19,6 +19,7 @@ from portal.config import load_config
 from portal.errors import BuildError, OutputError, UsageError
 from portal.pipeline import BuildOptions, build, resolve_now
 from portal.scaffold import KINDS, create_content
+from portal.schedule import write_schedule
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +49,9 @@ def make_parser() -> argparse.ArgumentParser:
                                 "then finds nothing)")
     build_cmd.add_argument("--clean", action="store_true",
                            help="ignore the build cache and rebuild every page")
+    build_cmd.add_argument("--schedule-file", type=Path, metavar="FILE",
+                           help="write the moments a rebuild changes the site (scheduled "
+                                "articles, campaign starts and ends) to FILE as JSON")
     build_cmd.add_argument("-q", "--quiet", action="store_true",
                            help="print errors and warnings only")
     new_cmd = commands.add_parser("new", help="create a content file with its front matter")
@@ -103,11 +107,17 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         bar.clear()
     for diagnostic in result.warnings:
         print(diagnostic, file=err)
+    if args.schedule_file:
+        write_schedule(args.schedule_file, result.schedule, result.now)
     if not args.quiet:
         print(f"Built {_count(result.pages, 'page')} in {result.seconds:.2f} s: "
               f"{result.written} files written, {result.unchanged} unchanged, "
               f"{result.removed} removed, {_count(len(result.warnings), 'warning')} "
               f"→ {_shown(result.output_dir)}", file=out)
+        if result.schedule:
+            change = result.schedule[0]
+            print(f"Next scheduled change: {change.moment:%d/%m/%Y %H:%M}, {change.reason} "
+                  f"({change.source}): rebuild at or after that moment.", file=out)
     return 0
 
 

@@ -137,6 +137,16 @@ class Listing:
     articles: tuple[Article, ...]
 
 
+@dataclass(frozen=True, order=True)
+class ScheduledChange:
+    """One future moment at which a rebuild changes the site, and why."""
+
+    moment: datetime
+    source: str
+    """The content file (site-relative) whose date causes it."""
+    reason: str
+
+
 @dataclass(frozen=True)
 class Site:
     config: SiteConfig
@@ -147,6 +157,8 @@ class Site:
     tags: tuple[Listing, ...]
     campaigns: tuple[Campaign, ...] = ()
     assets: tuple[Asset, ...] = field(default=())
+    schedule: tuple[ScheduledChange, ...] = ()
+    """Future moments at which a rebuild changes the site (see ``schedule.py``)."""
 
     @property
     def active_campaigns(self) -> tuple[Campaign, ...]:

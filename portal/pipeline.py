@@ -23,6 +23,7 @@ from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.markdown_render import SETTINGS
+from portal.model import ScheduledChange
 from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import Output, plan_outputs, search_shards, shard_names
@@ -63,6 +64,8 @@ class BuildResult:
     now: datetime
     stages: dict[str, float]
     """Seconds spent in each stage, for benchmarks and profiling."""
+    schedule: tuple[ScheduledChange, ...] = ()
+    """Future moments at which a rebuild changes the site, soonest first."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -177,6 +180,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         seconds=time.perf_counter() - started,
         now=now,
         stages=clock.laps,
+        schedule=site.schedule,
     )
 
 

@@ -26,6 +26,7 @@ from portal.markdown_render import (
 )
 from portal.model import Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
 from portal.parse import ParsedSource
+from portal.schedule import plan_schedule
 from portal.schema import Context, Location, validate
 from portal.vietnamese import collation_key, slugify
 
@@ -110,6 +111,9 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
                        order=lambda t: collation_key(t.name)),
         campaigns=tuple(campaigns),
         assets=tuple(sorted(assets.values(), key=lambda a: a.url)),
+        schedule=plan_schedule(
+            [(e.values["date"].moment, e.rel, e.values["title"]) for e in entries
+             if e.reason == "scheduled"], campaigns, now),
     )
     return site, diagnostics
 
