@@ -20,6 +20,7 @@ from portal.errors import BuildError, OutputError, UsageError
 from portal.pipeline import BuildOptions, build, resolve_now
 from portal.scaffold import KINDS, create_content
 from portal.schedule import write_schedule
+from portal.serve import RunningPreview, ServeOptions, start_preview
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +55,23 @@ def make_parser() -> argparse.ArgumentParser:
                                 "articles, campaign starts and ends) to FILE as JSON")
     build_cmd.add_argument("-q", "--quiet", action="store_true",
                            help="print errors and warnings only")
+    serve_cmd = commands.add_parser("serve", help="preview the site on localhost, rebuilding "
+                                    "and reloading the browser after every save")
+    serve_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                           help="the site folder holding site.toml (default: current folder)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve_cmd.add_argument("--port", type=int, default=8000,
+                           help="port to listen on (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--output", type=Path, metavar="DIR",
+                           help="preview folder (default: 'preview' in cache_dir); never the "
+                                "deploy folder")
+    serve_cmd.add_argument("--now", metavar="WHEN",
+                           help="preview the site as it will be at this moment")
+    serve_cmd.add_argument("--drafts", action="store_true",
+                           help="also show articles and pages marked 'draft: true'")
+    serve_cmd.add_argument("--search", action="store_true",
+                           help="also build the search index (slower rebuilds)")
     new_cmd = commands.add_parser("new", help="create a content file with its front matter")
     new_cmd.add_argument("kind", choices=KINDS, help="what to create")
     new_cmd.add_argument("title", help="its title, in Vietnamese (the file name is its slug)")
@@ -73,6 +91,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         args = make_parser().parse_args(args_list)
         if args.command == "new":
             return _run_new(args, out, err)
+        if args.command == "serve":
+            return _run_serve(args, out, err)
         return _run_build(args, out, err)
     except UsageError as exc:
         print(f"error: {exc}", file=err)
@@ -118,6 +138,30 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             change = result.schedule[0]
             print(f"Next scheduled change: {change.moment:%d/%m/%Y %H:%M}, {change.reason} "
                   f"({change.source}): rebuild at or after that moment.", file=out)
+    return 0
+
+
+def _run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    options = ServeOptions(site_dir=args.site, host=args.host, port=args.port,
+                           output_dir=args.output, now=args.now, include_drafts=args.drafts,
+                           search=args.search)
+
+    def log(line: str) -> None:
+        print(line, file=err, flush=True)
+
+    def ready(preview: RunningPreview) -> None:
+        print(f"Serving the preview of {_shown(preview.previewer.output_dir)} at {preview.url} "
+              "(Ctrl+C stops). Pages reload after every save.", file=out, flush=True)
+
+    try:
+        start_preview(options, log, ready)
+    except BuildError as exc:  # site.toml itself is wrong: nothing to serve
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=err)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=err)
+        return 1
     return 0
 
 

@@ -319,15 +319,22 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
     )
 
 
+PREVIEW_FOLDER = "preview"
+"""The folder inside ``cache_dir`` that ``serve`` builds into."""
+
+
 def _check_output_dir(output_dir: Path, site_dir: Path, cache_dir: Path, where: Location,
                       shown: str) -> list[Diagnostic]:
     """The publisher deletes what it did not write in its output folder: never point it at
     the sources."""
     out = output_dir.resolve()
     site = site_dir.resolve()
-    protected = [site, cache_dir.resolve(),
+    cache = cache_dir.resolve()
+    protected = [site, cache,
                  *(site / name for name in ("content", "templates", "static", "portal"))]
-    if any(out == p or p.is_relative_to(out) or (out.is_relative_to(p) and p != site)
+    # The one folder inside the cache the publisher may own: the preview of ``serve``.
+    allowed = {site, cache} if out == cache / PREVIEW_FOLDER else {site}
+    if any(out == p or p.is_relative_to(out) or (out.is_relative_to(p) and p not in allowed)
            for p in protected):
         return [error(where.path, where.line_of("output_dir"), "unsafe output folder",
                       "a folder of its own that holds no sources (like _site)", repr(shown))]

@@ -1,0 +1,313 @@
+"""``serve``: a live preview for editors.
+
+The site is built into a preview folder (never the deploy folder) and served on localhost by
+livereload's Tornado handlers, which push a reload to every open page after each rebuild.
+A watcher thread groups a burst of saves (an editor's "save all", a ``git checkout``) into one
+incremental rebuild. When a rebuild fails, the last good pages stay in place and every page
+shows an overlay listing the build's ``path:line: message`` lines; the next good rebuild
+reloads the pages without it.
+
+Only the CLI prints: this module reports through the ``log`` callable it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler, StaticFileHandler
+from livereload.server import LiveScriptInjector
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+from tornado.websocket import WebSocketClosedError
+from watchfiles import watch
+
+from portal.config import PREVIEW_FOLDER, load_config
+from portal.errors import BuildError, OutputError, UsageError
+from portal.pipeline import BuildOptions, BuildResult, build
+
+CLIENT_SCRIPT = Path(__file__).with_name("serve_client.js")
+STATUS_PATH = "/__portal__/status.json"
+WATCHED = ("content", "templates", "static")
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    site_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    output_dir: Path | None = None
+    """The preview folder; default ``<cache_dir>/preview``. Never the deploy folder."""
+    now: str | None = None
+    include_drafts: bool = False
+    search: bool = False
+    """Off by default: indexing is the slowest stage and previews rarely need it."""
+
+
+@dataclass(frozen=True)
+class BuildStatus:
+    """What the open pages learn from ``/__portal__/status.json``."""
+
+    builds: int
+    ok: bool
+    errors: tuple[str, ...]
+    changed: tuple[str, ...]
+    """Site-relative files whose change started the last rebuild."""
+    seconds: float
+
+    def to_json(self) -> str:
+        return json.dumps({"builds": self.builds, "ok": self.ok, "errors": list(self.errors),
+                           "changed": list(self.changed), "seconds": round(self.seconds, 3)},
+                          ensure_ascii=False)
+
+
+def preview_folder(options: ServeOptions) -> Path:
+    """The folder ``serve`` builds into; refuse the deploy folder, which previews (with
+    drafts, a local base URL) must never overwrite."""
+    config = load_config(options.site_dir.resolve())
+    folder = (options.output_dir or config.cache_dir / PREVIEW_FOLDER).resolve()
+    if folder == config.output_dir.resolve():
+        raise UsageError(f"--output {options.output_dir}: expected a preview folder, got the "
+                         "deploy folder (output_dir of site.toml); serve never writes there")
+    return folder
+
+
+class Previewer:
+    """Builds the preview and keeps the status the pages read; one build at a time."""
+
+    def __init__(self, options: ServeOptions, output_dir: Path, log: Log):
+        self.options = options
+        self.output_dir = output_dir
+        self.log = log
+        self.status = BuildStatus(builds=0, ok=True, errors=(), changed=(), seconds=0.0)
+        self.lock = threading.Lock()
+
+    def rebuild(self, changed: Iterable[str] = ()) -> BuildStatus:
+        started = time.perf_counter()
+        changed = tuple(sorted(changed))
+        options = BuildOptions(site_dir=self.options.site_dir, now=self.options.now,
+                               output_dir=self.output_dir,
+                               include_drafts=self.options.include_drafts,
+                               search=self.options.search)
+        with self.lock:
+            try:
+                result: BuildResult | None = build(options)
+                errors: tuple[str, ...] = ()
+            except BuildError as exc:
+                result = None
+                errors = tuple(str(d) for d in exc.diagnostics if d.is_error)
+            except (OutputError, UsageError) as exc:
+                result = None
+                errors = (str(exc),)
+            self.status = BuildStatus(builds=self.status.builds + 1, ok=result is not None,
+                                      errors=errors, changed=changed,
+                                      seconds=time.perf_counter() - started)
+        if result is not None:
+            for diagnostic in result.warnings:
+                self.log(str(diagnostic))
+            self.log(f"Rebuilt {result.pages_rendered} of {result.pages} pages in "
+                     f"{self.status.seconds:.2f} s" + (f" ({len(changed)} files changed)"
+                                                       if changed else ""))
+        else:
+            for line in errors:
+                self.log(line)
+            self.log("Build failed: the last good pages are still served, with the errors "
+                     "shown on them.")
+        return self.status
+
+
+class SiteWatcher:
+    """Calls ``on_change`` with the site-relative paths of each burst of changes.
+
+    Two watchfiles watchers feed one queue: one over ``content/``, ``templates/`` and
+    ``static/`` (recursive), one over the site folder itself (not recursive: ``site.toml``,
+    and those folders appearing; the output and cache folders are never watched). The consumer
+    waits until ``quiet`` seconds pass without a new change, so a burst of saves, even one
+    spread over both watchers, becomes one rebuild; changes made during a rebuild make the
+    next one.
+    """
+
+    def __init__(self, site_dir: Path, on_change: Callable[[set[str]], None],
+                 quiet: float = 0.1):
+        self.site_dir = site_dir
+        self.on_change = on_change
+        self.quiet = quiet
+        self.changes: queue.Queue[str] = queue.Queue()
+        self.stopping = threading.Event()
+        self.folders_stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._spawn(self._watch_root)
+        self._spawn(self._watch_folders, self.folders_stop)
+        self._spawn(self._consume)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.folders_stop.set()
+        self.changes.put("")
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def _spawn(self, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name="portal-watch", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _watch_root(self) -> None:
+        for batch in watch(self.site_dir, recursive=False, step=20, stop_event=self.stopping,
+                           rust_timeout=500, yield_on_timeout=True, raise_interrupt=False):
+            names = {Path(path).name for _, path in batch}
+            if names & set(WATCHED):  # a watched folder appeared or went: watch anew
+                self.folders_stop.set()
+                self.folders_stop = threading.Event()
+                self._spawn(self._watch_folders, self.folders_stop)
+            for name in sorted(names & {"site.toml", *WATCHED}):
+                self.changes.put(name)
+
+    def _watch_folders(self, stop: threading.Event) -> None:
+        folders = [self.site_dir / name for name in WATCHED if (self.site_dir / name).is_dir()]
+        if not folders:
+            return
+        for batch in watch(*folders, step=20, stop_event=stop, rust_timeout=500,
+                           yield_on_timeout=True, raise_interrupt=False):
+            for _, path in batch:
+                self.changes.put(_relative(self.site_dir, path))
+
+    def _consume(self) -> None:
+        while not self.stopping.is_set():
+            first = self.changes.get()
+            burst = {first} if first else set()
+            while True:
+                try:
+                    burst.add(self.changes.get(timeout=self.quiet))
+                except queue.Empty:
+                    break
+            burst.discard("")
+            if burst and not self.stopping.is_set():
+                self.on_change(burst)
+
+
+class _Status(web.RequestHandler):
+    def initialize(self, previewer: Previewer) -> None:
+        self.previewer = previewer
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.write(self.previewer.status.to_json())
+
+
+class _Client(web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.write(CLIENT_SCRIPT.read_bytes())
+
+
+class _Pages(StaticFileHandler):
+    """The preview folder, with its own 404 page, and a placeholder page carrying the error
+    overlay while no build has succeeded yet."""
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        page = Path(self.root) / "404.html"
+        if status_code == 404 and page.is_file():
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(page.read_bytes())
+            return
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(b'<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+                    b"<title>Xem tr\xc6\xb0\xe1\xbb\x9bc</title></head><body><main>"
+                    b"<h1>Ch\xc6\xb0a c\xc3\xb3 trang</h1></main></body></html>")
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-store")
+
+
+class _Injector(LiveScriptInjector):
+    script = b'<script src="/__portal__/client.js" defer></script>'
+
+
+def make_application(previewer: Previewer) -> web.Application:
+    return web.Application(
+        handlers=[
+            (r"/livereload", LiveReloadHandler),
+            (r"/livereload\.js", LiveReloadJSHandler),
+            (STATUS_PATH.replace(".", r"\."), _Status, {"previewer": previewer}),
+            (r"/__portal__/client\.js", _Client),
+            (r"/(.*)", _Pages, {"path": str(previewer.output_dir),
+                                "default_filename": "index.html"}),
+        ],
+        transforms=[_Injector],
+    )
+
+
+def reload_pages() -> None:
+    """Tell every open page to reload (runs on the server's IOLoop), in the LiveReload
+    protocol that livereload's browser client speaks."""
+    message = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}
+    for waiter in list(LiveReloadHandler.waiters):
+        try:
+            waiter.write_message(message)
+        except WebSocketClosedError:
+            LiveReloadHandler.waiters.discard(waiter)
+
+
+@dataclass(frozen=True)
+class RunningPreview:
+    url: str
+    previewer: Previewer
+    stop: Callable[[], None]
+
+
+def start_preview(options: ServeOptions, log: Log,
+                  ready: Callable[[RunningPreview], None] | None = None) -> None:
+    """Build, serve and watch until interrupted (Ctrl+C) or until ``stop`` is called."""
+    site_dir = options.site_dir.resolve()
+    options = replace(options, site_dir=site_dir)
+    output_dir = preview_folder(options)
+    previewer = Previewer(options, output_dir, log)
+    previewer.rebuild()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    loop = IOLoop.current()
+    sockets = bind_sockets(options.port, address=options.host)
+    server = HTTPServer(make_application(previewer))
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+
+    def changed(paths: set[str]) -> None:
+        previewer.rebuild(paths)
+        loop.add_callback(reload_pages)
+
+    watcher = SiteWatcher(site_dir, changed)
+    watcher.start()
+
+    def stop() -> None:
+        loop.add_callback(loop.stop)
+
+    running = RunningPreview(url=f"http://{options.host}:{port}/", previewer=previewer,
+                             stop=stop)
+    if ready:
+        ready(running)
+    try:
+        loop.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+        server.stop()
+
+
+def _relative(site_dir: Path, path: str) -> str:
+    try:
+        return Path(path).relative_to(site_dir).as_posix()
+    except ValueError:
+        return path
