@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from portal.check import CheckOptions, check_site
 from portal.config import load_config
 from portal.errors import BuildError, OutputError, UsageError
 from portal.pipeline import BuildOptions, build, resolve_now
@@ -72,6 +73,19 @@ def make_parser() -> argparse.ArgumentParser:
                            help="also show articles and pages marked 'draft: true'")
     serve_cmd.add_argument("--search", action="store_true",
                            help="also build the search index (slower rebuilds)")
+    check_cmd = commands.add_parser("check", help="find content errors, broken links and "
+                                    "anchors, images without text alternatives and more, "
+                                    "without building for deploy")
+    check_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                           help="the site folder holding site.toml (default: current folder)")
+    check_cmd.add_argument("--now", metavar="WHEN",
+                           help="check the site as it will be at this moment")
+    check_cmd.add_argument("--drafts", action="store_true",
+                           help="also check articles and pages marked 'draft: true'")
+    check_cmd.add_argument("--external", action="store_true",
+                           help="also request every external link (needs the network)")
+    check_cmd.add_argument("--strict", action="store_true",
+                           help="fail (exit status 1) on warnings too")
     new_cmd = commands.add_parser("new", help="create a content file with its front matter")
     new_cmd.add_argument("kind", choices=KINDS, help="what to create")
     new_cmd.add_argument("title", help="its title, in Vietnamese (the file name is its slug)")
@@ -91,6 +105,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         args = make_parser().parse_args(args_list)
         if args.command == "new":
             return _run_new(args, out, err)
+        if args.command == "check":
+            return _run_check(args, out, err)
         if args.command == "serve":
             return _run_serve(args, out, err)
         return _run_build(args, out, err)
@@ -139,6 +155,28 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Next scheduled change: {change.moment:%d/%m/%Y %H:%M}, {change.reason} "
                   f"({change.source}): rebuild at or after that moment.", file=out)
     return 0
+
+
+def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    options = CheckOptions(site_dir=args.site, now=args.now, include_drafts=args.drafts,
+                           external=args.external)
+    try:
+        findings = check_site(options)
+    except BuildError as exc:  # site.toml itself is wrong
+        findings = exc.diagnostics
+    except OutputError as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+    for finding in findings:
+        print(finding, file=out)
+    errors = sum(1 for f in findings if f.is_error)
+    warnings = len(findings) - errors
+    failed = errors or (args.strict and warnings)
+    verdict = "not ready to publish" if failed else "ready to publish"
+    print(f"Check: {_count(errors, 'error')}, {_count(warnings, 'warning')}: {verdict}"
+          + (" (--strict: warnings count)" if args.strict and warnings and not errors else "")
+          + ".", file=out)
+    return 1 if failed else 0
 
 
 def _run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

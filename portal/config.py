@@ -321,6 +321,8 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
 
 PREVIEW_FOLDER = "preview"
 """The folder inside ``cache_dir`` that ``serve`` builds into."""
+CHECK_FOLDER = "check"
+"""The folder inside ``cache_dir`` that ``check`` builds into."""
 
 
 def _check_output_dir(output_dir: Path, site_dir: Path, cache_dir: Path, where: Location,
@@ -332,8 +334,8 @@ def _check_output_dir(output_dir: Path, site_dir: Path, cache_dir: Path, where: 
     cache = cache_dir.resolve()
     protected = [site, cache,
                  *(site / name for name in ("content", "templates", "static", "portal"))]
-    # The one folder inside the cache the publisher may own: the preview of ``serve``.
-    allowed = {site, cache} if out == cache / PREVIEW_FOLDER else {site}
+    # The folders inside the cache the publisher may own: those of ``serve`` and ``check``.
+    allowed = {site, cache} if out in (cache / PREVIEW_FOLDER, cache / CHECK_FOLDER) else {site}
     if any(out == p or p.is_relative_to(out) or (out.is_relative_to(p) and p not in allowed)
            for p in protected):
         return [error(where.path, where.line_of("output_dir"), "unsafe output folder",

@@ -23,7 +23,7 @@ from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.markdown_render import SETTINGS
-from portal.model import ScheduledChange
+from portal.model import ScheduledChange, Site
 from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import Output, plan_outputs, search_shards, shard_names
@@ -66,6 +66,8 @@ class BuildResult:
     """Seconds spent in each stage, for benchmarks and profiling."""
     schedule: tuple[ScheduledChange, ...] = ()
     """Future moments at which a rebuild changes the site, soonest first."""
+    site: Site | None = None
+    """The model the pages were rendered from (``check`` inspects it)."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -181,6 +183,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         now=now,
         stages=clock.laps,
         schedule=site.schedule,
+        site=site,
     )
 
 
