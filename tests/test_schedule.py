@@ -1,7 +1,10 @@
 """The next-rebuild report: the moments at which the site changes by itself."""
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from test_campaigns import write_campaign
 
@@ -81,3 +84,34 @@ def test_cli_prints_the_next_change_and_writes_the_schedule_file(site, capsys):
         "changes": [{"at": "2024-01-05T07:30:00+07:00", "source": "content/articles/hen-gio.md",
                      "reason": "article “Tin hẹn giờ” is published"}],
     }
+
+
+def run_when_due(site, schedule):
+    script = Path(__file__).resolve().parent.parent / "deploy" / "rebuild-when-due.py"
+    return subprocess.run([sys.executable, str(script), "--schedule", str(schedule),
+                           "--site", str(site.root), "--no-search", "-q"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_cron_script_builds_only_when_due(site):
+    scheduled_site(site)
+    schedule = site.root / ".portal-cache" / "schedule.json"
+    first = run_when_due(site, schedule)  # no schedule yet: build now
+    assert (first.returncode, first.stderr) == (0, "")
+    assert (site.output / "index.html").is_file()
+    written = json.loads(schedule.read_text(encoding="utf-8"))
+    assert written["next_rebuild"] is not None or written["changes"] == []
+
+    schedule.write_text(json.dumps({"next_rebuild": "2999-01-01T00:00:00+07:00"}),
+                        encoding="utf-8")
+    (site.output / "index.html").unlink()
+    idle = run_when_due(site, schedule)
+    assert (idle.returncode, idle.stdout) == (
+        0, "Up to date: next build due at 2999-01-01 00:00:00+07:00.\n")
+    assert not (site.output / "index.html").exists()
+
+    schedule.write_text(json.dumps({"next_rebuild": "2020-01-01T00:00:00+07:00"}),
+                        encoding="utf-8")
+    due = run_when_due(site, schedule)
+    assert due.returncode == 0
+    assert (site.output / "index.html").is_file()
