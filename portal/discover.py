@@ -57,6 +57,20 @@ def discover_sources(site_dir: Path) -> list[SourceFile]:
     return sorted(found, key=lambda s: s.rel)
 
 
+def source_at(site_dir: Path, rel: str) -> SourceFile | None:
+    """The source a site-relative path names, by the rules of :func:`discover_sources`, or
+    ``None`` when it is not one (used to re-read a single changed file)."""
+    parts = rel.split("/")
+    if len(parts) < 3 or parts[0] != "content" or parts[1] not in KINDS or \
+            not rel.endswith(".md") or any(p.startswith((".", "_")) for p in parts[2:]):
+        return None
+    path = site_dir / rel
+    if path.is_symlink() or not path.is_file():
+        return None
+    bundle = path.parent if path.name == "index.md" and len(parts) > 3 else None
+    return _source(KINDS[parts[1]], path, site_dir, bundle)
+
+
 def _source(kind: str, path: Path, site_dir: Path, bundle: Path | None) -> SourceFile:
     rel = path.relative_to(site_dir).as_posix()
     return SourceFile(kind, path, rel, bundle)

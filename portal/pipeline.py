@@ -68,6 +68,8 @@ class BuildResult:
     """Future moments at which a rebuild changes the site, soonest first."""
     site: Site | None = None
     """The model the pages were rendered from (``check`` inspects it)."""
+    outputs: tuple[Output, ...] = ()
+    """Every planned output (the preview keeps them for its quick path)."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -184,6 +186,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         stages=clock.laps,
         schedule=site.schedule,
         site=site,
+        outputs=tuple(outputs),
     )
 
 

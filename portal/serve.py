@@ -32,6 +32,7 @@ from watchfiles import watch
 from portal.config import PREVIEW_FOLDER, load_config
 from portal.errors import BuildError, OutputError, UsageError
 from portal.pipeline import BuildOptions, BuildResult, build
+from portal.quick import PreviewState, QuickResult, rebuild_bodies
 
 CLIENT_SCRIPT = Path(__file__).with_name("serve_client.js")
 STATUS_PATH = "/__portal__/status.json"
@@ -89,6 +90,7 @@ class Previewer:
         self.log = log
         self.status = BuildStatus(builds=0, ok=True, errors=(), changed=(), seconds=0.0)
         self.lock = threading.Lock()
+        self.state: PreviewState | None = None
 
     def rebuild(self, changed: Iterable[str] = ()) -> BuildStatus:
         started = time.perf_counter()
@@ -98,6 +100,15 @@ class Previewer:
                                include_drafts=self.options.include_drafts,
                                search=self.options.search)
         with self.lock:
+            quick = self._quick(set(changed))
+            if quick is not None:
+                self.state = quick.state
+                self.status = BuildStatus(builds=self.status.builds + 1, ok=True, errors=(),
+                                          changed=changed,
+                                          seconds=time.perf_counter() - started)
+                self.log(f"Rebuilt {quick.pages} article pages and {quick.rendered - quick.pages}"
+                         f" feeds in {self.status.seconds:.2f} s (body edit)")
+                return self.status
             try:
                 result: BuildResult | None = build(options)
                 errors: tuple[str, ...] = ()
@@ -107,6 +118,8 @@ class Previewer:
             except (OutputError, UsageError) as exc:
                 result = None
                 errors = (str(exc),)
+            self.state = None if result is None or result.site is None else PreviewState(
+                result.site, result.outputs, self.output_dir, self.options.include_drafts)
             self.status = BuildStatus(builds=self.status.builds + 1, ok=result is not None,
                                       errors=errors, changed=changed,
                                       seconds=time.perf_counter() - started)
@@ -122,6 +135,15 @@ class Previewer:
             self.log("Build failed: the last good pages are still served, with the errors "
                      "shown on them.")
         return self.status
+
+    def _quick(self, changed: set[str]) -> QuickResult | None:
+        """The quick path for body edits (see ``quick.py``); ``None`` means a full build."""
+        if self.state is None or self.options.search:
+            return None
+        try:
+            return rebuild_bodies(self.state, changed)
+        except (BuildError, OSError):
+            return None  # the full build reports it properly
 
 
 class SiteWatcher:

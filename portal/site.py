@@ -118,6 +118,50 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     return site, diagnostics
 
 
+@dataclass(frozen=True)
+class _PublishedItem:
+    """What a link to another item needs of it (see ``Linker``)."""
+
+    rel: str
+    url: str
+    published: bool = True
+    reason: str = ""
+
+
+def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = False,
+                   store: BodyStore | None = None) -> Article | None:
+    """One edited article, made exactly as :func:`build_site` makes it, against the site of
+    the last build; ``None`` whenever the edit needs the whole build instead (any finding, a
+    link to an unpublished item, a newly referenced file, a new category or tag).
+
+    This is what lets a live preview show a body edit without rebuilding the whole model.
+    """
+    config = site.config
+    diagnostics: list[Diagnostic] = []
+    entry = _make_entry(config, parsed, Context(zone=config.timezone), site.now,
+                        include_drafts, diagnostics)
+    if entry is None or diagnostics or not entry.published or entry.kind != "article":
+        return None
+    site_dir = config.site_dir.resolve()
+    by_path = {site_dir / item.source: _PublishedItem(item.source, item.url)
+               for group in (site.articles, site.pages, site.campaigns) for item in group}
+    assets = {asset.url: asset for asset in site.assets}
+    known_assets = len(assets)
+    linker = Linker(config, entry, by_path, assets, diagnostics,  # type: ignore[arg-type]
+                    config.content_dir.resolve())
+    body_html = make_bodies([parsed.body], [linker.resolve], store or NoStore(), diagnostics)[0]
+    categories = {listing.term.slug: listing.term for listing in site.categories}
+    tags = {listing.term.slug: listing.term for listing in site.tags}
+    article = _make_article(
+        entry, body_html,
+        {n: categories[slugify(n)] for n in [entry.values["category"]] if n
+         and slugify(n) in categories},
+        {n: tags[slugify(n)] for n in entry.values["tags"] if slugify(n) in tags}, linker)
+    if diagnostics or len(assets) != known_assets:
+        return None
+    return article
+
+
 def _make_entry(config: SiteConfig, parsed: ParsedSource, ctx: Context, now: datetime,
                 include_drafts: bool, diagnostics: list[Diagnostic]) -> Entry | None:
     source = parsed.source

@@ -58,9 +58,10 @@ def stage_file(output_dir: Path, staging_dir: Path, path: str, data: bytes) -> b
 
 
 def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
-                 copies: dict[str, Path], keep: Iterable[str]) -> WriteReport:
+                 copies: dict[str, Path], keep: Iterable[str], prune: bool = True) -> WriteReport:
     """Move ``staged`` files in, write ``copies`` (path → source file) when their bytes
-    changed, and remove every file that is neither of these nor in ``keep``."""
+    changed, and remove every file that is neither of these nor in ``keep`` (unless
+    ``prune`` is off: the preview's quick path changes a few files and removes none)."""
     staged = sorted(staged)
     keep = set(keep)
     written = unchanged = 0
@@ -83,7 +84,7 @@ def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
                 written += 1
             else:
                 unchanged += 1
-        removed = _remove_stale(output_dir, keep | set(staged) | set(copies))
+        removed = _remove_stale(output_dir, keep | set(staged) | set(copies)) if prune else 0
     except OSError as exc:
         raise output_error(exc, output_dir) from exc
     finally:

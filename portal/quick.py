@@ -1,0 +1,124 @@
+"""The quick path of a live preview: an article's text edited, nothing else.
+
+It is by far the commonest change while an editor writes, and the one a full incremental
+build handles worst at scale: the build still reads, validates and fingerprints every item of
+a 10,000-article archive to learn that one page changed. Here the preview keeps the last
+build's model and plan in memory; when every changed file is a published article whose new
+version differs from the old one only in its body (same front matter, same summary, so every
+card, listing, feed and sidebar that shows it stays byte-identical), only that article's
+page is rendered and moved in. Anything else (and any doubt: a finding, a new file, a link
+to an unpublished item, a search index to update) answers ``None`` and the caller runs the
+full build, which stays the reference: tests compare both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.discover import source_at
+from portal.model import Article, Campaign, Listing, Site
+from portal.parse import read_source
+from portal.plan import Output
+from portal.render import render_outputs
+from portal.site import remake_article
+from portal.write import staging_dir_for, write_output
+
+
+@dataclass(frozen=True)
+class PreviewState:
+    """What the last build of the preview produced, kept between rebuilds."""
+
+    site: Site
+    outputs: tuple[Output, ...]
+    output_dir: Path
+    include_drafts: bool
+
+
+@dataclass(frozen=True)
+class QuickResult:
+    state: PreviewState
+    rendered: int
+    """Files rendered: the changed articles' pages and the feeds that carry their bodies."""
+    pages: int
+    """Of which HTML pages."""
+
+
+def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None:
+    """Render only the pages of articles whose bodies changed, or ``None`` for a full build."""
+    site = state.site
+    by_source = {article.source: article for article in site.articles}
+    if not changed or not changed <= by_source.keys():
+        return None
+    site_dir = site.config.site_dir.resolve()
+    swaps: dict[int, Article] = {}
+    for rel in sorted(changed):
+        source = source_at(site_dir, rel)
+        parsed, found = read_source(source) if source else (None, ["not a source"])
+        if parsed is None or found:
+            return None
+        old = by_source[rel]
+        new = remake_article(site, parsed, state.include_drafts)
+        if new is None or dataclasses.replace(new, body_html=old.body_html,
+                                              lead_html=old.lead_html) != old:
+            return None
+        swaps[id(old)] = new
+    new_site = _swap_site(site, swaps)
+    outputs = tuple(_swap_output(output, swaps) for output in state.outputs)
+    todo = [new for old, new in zip(state.outputs, outputs, strict=True) if new is not old]
+    staging = staging_dir_for(state.output_dir)
+    report = render_outputs(new_site, todo, [], state.output_dir, staging)
+    write_output(state.output_dir, staging, report.staged, {}, [], prune=False)
+    return QuickResult(dataclasses.replace(state, site=new_site, outputs=outputs), len(todo),
+                       sum(1 for output in todo if output.kind == "page"))
+
+
+def _swap(items: tuple[Article, ...], swaps: dict[int, Article]) -> tuple[Article, ...]:
+    return tuple(swaps.get(id(item), item) for item in items)
+
+
+def _swap_site(site: Site, swaps: dict[int, Article]) -> Site:
+    def listings(group: tuple[Listing, ...]) -> tuple[Listing, ...]:
+        return tuple(Listing(listing.term, _swap(listing.articles, swaps)) for listing in group)
+
+    def campaign(item: Campaign) -> Campaign:
+        return dataclasses.replace(item, articles=_swap(item.articles, swaps))
+
+    return dataclasses.replace(site, articles=_swap(site.articles, swaps),
+                               categories=listings(site.categories), tags=listings(site.tags),
+                               campaigns=tuple(campaign(c) for c in site.campaigns))
+
+
+def _swap_output(output: Output, swaps: dict[int, Article]) -> Output:
+    """The output with the changed articles in its context. Pages showing a changed article
+    in full get a new output (to render); other pages keep theirs (they show only card fields,
+    which did not change); feeds carry whole bodies, so one listing a changed article is new."""
+    context = output.context or {}
+    if output.kind == "page":
+        article = context.get("article")
+        if article is None or id(article) not in swaps:
+            return output
+        return dataclasses.replace(output, context={**context, "article": swaps[id(article)]})
+    swapped = {key: _swap_value(value, swaps) for key, value in context.items()}
+    if all(swapped[key] is value for key, value in context.items()):
+        return output
+    return dataclasses.replace(output, context=swapped)
+
+
+def _swap_value(value: object, swaps: dict[int, Article]) -> object:
+    if isinstance(value, Article):
+        return swaps.get(id(value), value)
+    if isinstance(value, Listing):
+        articles = _swap(value.articles, swaps)
+        return value if articles == value.articles and all(
+            a is b for a, b in zip(articles, value.articles, strict=True)) \
+            else Listing(value.term, articles)
+    if isinstance(value, Campaign):
+        articles = _swap(value.articles, swaps)
+        return value if all(a is b for a, b in zip(articles, value.articles, strict=True)) \
+            else dataclasses.replace(value, articles=articles)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Article) for v in value):
+        items = _swap(tuple(value), swaps)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
