@@ -25,7 +25,7 @@ from pathlib import Path
 from portal.bodies import SafeBody
 from portal.parse import ParsedSource
 
-FORMAT = "3"
+FORMAT = "4"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
@@ -63,8 +63,9 @@ class BuildCache:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
                             (f"{FORMAT}:{engine}",))
             self.db.commit()
-        self._sources = {rel: (stat, blob) for rel, stat, blob in
-                         self.db.execute("SELECT rel, stat, parsed FROM sources")}
+        # Only the keys up front: the parses themselves are fetched one by one when still
+        # valid, so a large archive's cache is never all in memory at once.
+        self._sources = dict(self.db.execute("SELECT rel, stat FROM sources"))
         # New entries go straight into the open transaction (SQLite spills them to disk), so
         # a cold build of a large archive does not hold a second copy of it in memory; they
         # become visible only when commit() runs at the end of a successful build.
@@ -75,10 +76,10 @@ class BuildCache:
                                     (output_dir,)))
 
     def parsed(self, rel: str, stat: str) -> ParsedSource | None:
-        row = self._sources.get(rel)
-        if row is None or row[0] != stat:
+        if self._sources.get(rel) != stat:
             return None
-        return pickle.loads(row[1])
+        row = self.db.execute("SELECT parsed FROM sources WHERE rel = ?", (rel,)).fetchone()
+        return pickle.loads(row[0]) if row else None
 
     def store_parsed(self, rel: str, stat: str, parsed: ParsedSource) -> None:
         self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",

@@ -88,7 +88,7 @@ def render_atom(site: Site, listing: Listing, path: str) -> bytes:
             _sub(entry, "category", term=article.category.slug, label=article.category.name)
         _sub(entry, "summary", article.summary)
         content = f"<p><strong>{article.lead_html}</strong></p>" if article.lead_html else ""
-        content_el = _sub(entry, "content", content + article.body_html, type="html")
+        content_el = _sub(entry, "content", content + str(article.body_html), type="html")
         content_el.set("xml:base", config.base_url)
     return _serialise(feed)
 

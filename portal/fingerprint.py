@@ -24,6 +24,7 @@ from typing import Any
 
 from portal.dates import Timestamp
 from portal.model import Article, Campaign, Site
+from portal.packed import PackedHtml
 from portal.plan import Output, Pagination
 
 PACKAGE = Path(__file__).resolve().parent
@@ -94,6 +95,8 @@ class Fingerprints:
             # Long texts (bodies) go in as their own hash: cheaper than carrying them along.
             return (b"h" + hashlib.blake2b(data, digest_size=16).digest() if len(data) > 512
                     else b"s%d:" % len(data) + data)
+        if kind is PackedHtml:
+            return b"h" + value.digest
         if kind is int or kind is bool or value is None:
             return repr(value).encode()
         if kind is Pagination:

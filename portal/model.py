@@ -12,6 +12,7 @@ from pathlib import Path
 
 from portal.config import SiteConfig
 from portal.dates import Timestamp
+from portal.packed import PackedHtml
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Article:
     campaign: str | None
     summary: str
     lead_html: str
-    body_html: str
+    body_html: PackedHtml
+    """The body after the lead, kept compressed (templates render it as it is)."""
     image: str | None
     image_alt: str | None
     featured: bool

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Iterable, Iterator
 
 from portal.markdown_render import MarkdownRenderer
 
@@ -29,10 +30,12 @@ def _convert(text: str) -> str:
     return _renderer.convert(text)
 
 
-def convert_in_processes(texts: list[str]) -> list[str]:
-    """Markdown to raw HTML for many documents, in order."""
-    workers = worker_count(len(texts))
+def convert_in_processes(texts: Iterable[str], count: int) -> Iterator[str]:
+    """Markdown to raw HTML for many documents, in order, streamed: texts are handed to the
+    workers as they are needed and results come back as they are ready."""
+    workers = worker_count(count)
     if workers == 1:
-        return [_convert(text) for text in texts]
+        yield from (_convert(text) for text in texts)
+        return
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(_convert, texts, chunksize=max(1, len(texts) // (workers * 8)))
+        yield from pool.imap(_convert, texts, chunksize=max(1, min(64, count // (workers * 8))))

@@ -16,6 +16,7 @@ import yaml
 
 from portal.discover import SourceFile
 from portal.errors import Diagnostic, error
+from portal.packed import pack, unpack
 from portal.vietnamese import nfc
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
@@ -42,8 +43,13 @@ class ParsedSource:
     source: SourceFile
     meta: dict[str, Any]
     key_lines: dict[str, int]
-    body: str
+    packed_body: bytes
+    """The Markdown body, compressed (see ``packed.py``); read it through ``body``."""
     body_line: int
+
+    @property
+    def body(self) -> str:
+        return unpack(self.packed_body)
 
     def line_of(self, key: str) -> int:
         """Line of a (dotted) key, falling back to its parent key, then the file's first line."""
@@ -121,7 +127,7 @@ def parse_text(source: SourceFile, text: str) -> tuple[ParsedSource | None, list
     _index_lines(node, "", fm_line, key_lines, diagnostics, rel)
     key_lines[""] = 1
     meta = {str(k): v for k, v in data.items()}
-    return ParsedSource(source, meta, key_lines, body, body_line), diagnostics
+    return ParsedSource(source, meta, key_lines, pack(body), body_line), diagnostics
 
 
 def _index_lines(node: yaml.Node, prefix: str, offset: int, lines: dict[str, int],

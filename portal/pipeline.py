@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -217,14 +217,14 @@ class _CachedBodies:
         self.cache = cache
         self.used: set[str] = set()
 
-    def known(self, texts: list[str]) -> list[SafeBody | None]:
+    def known(self, texts: Sequence[str]) -> list[SafeBody | None]:
         keys = [markdown_key(SETTINGS, text) for text in texts]
         self.used.update(keys)
         found = self.cache.bodies(sorted(set(keys)))
         return [found.get(key) for key in keys]
 
-    def convert(self, texts: list[str]) -> list[str]:
-        return convert_in_processes(texts)
+    def convert(self, texts: Iterable[str], count: int) -> Iterator[str]:
+        return convert_in_processes(texts, count)
 
     def remember(self, text: str, body: SafeBody) -> None:
         self.cache.store_body(markdown_key(SETTINGS, text), body)

@@ -9,11 +9,12 @@ page silently to a duplicate title.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from portal.bodies import BodyStore, NoStore, make_bodies
+from portal.bodies import BodyStore, NoStore, SafeBody, make_bodies
 from portal.campaigns import check_dates, make_campaign, sort_campaigns
 from portal.config import SiteConfig
 from portal.content_schema import ATTACHMENT_SCHEMA, SCHEMAS
@@ -22,7 +23,6 @@ from portal.links import Linker
 from portal.markdown_render import (
     first_paragraph_text,
     plain_text,
-    split_lead,
 )
 from portal.model import Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
 from portal.parse import ParsedSource
@@ -77,19 +77,20 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     content_dir = config.content_dir.resolve()
     linkers = [Linker(config, entry, by_path, assets, diagnostics, content_dir)
                for entry in published]
-    bodies = make_bodies([entry.parsed.body for entry in published],
-                         [linker.resolve for linker in linkers], store, diagnostics)
+    bodies = make_bodies(_Texts(published), [linker.resolve for linker in linkers], store,
+                         diagnostics)
     articles: list[Article] = []
     pages: list[Page] = []
     campaigns: list[Campaign] = []
-    for entry, linker, body_html in zip(published, linkers, bodies, strict=True):
+    for entry, linker, body in zip(published, linkers, bodies, strict=True):
         if entry.kind == "article":
-            articles.append(_make_article(entry, body_html, categories, tags, linker))
+            articles.append(_make_article(entry, body, categories, tags, linker))
         elif entry.kind == "campaign":
+            body_html = body.html
             summary = _shorten(entry.values["summary"] or first_paragraph_text(body_html))
             campaigns.append(make_campaign(entry, body_html, summary, linker, now, diagnostics))
         else:
-            pages.append(_make_page(config, entry, body_html))
+            pages.append(_make_page(config, entry, body.html))
 
     articles.sort(key=lambda a: (collation_key(a.title), a.source))
     articles.sort(key=lambda a: a.date.moment, reverse=True)
@@ -149,17 +150,30 @@ def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = Fals
     known_assets = len(assets)
     linker = Linker(config, entry, by_path, assets, diagnostics,  # type: ignore[arg-type]
                     config.content_dir.resolve())
-    body_html = make_bodies([parsed.body], [linker.resolve], store or NoStore(), diagnostics)[0]
+    body = make_bodies([parsed.body], [linker.resolve], store or NoStore(), diagnostics)[0]
     categories = {listing.term.slug: listing.term for listing in site.categories}
     tags = {listing.term.slug: listing.term for listing in site.tags}
     article = _make_article(
-        entry, body_html,
+        entry, body,
         {n: categories[slugify(n)] for n in [entry.values["category"]] if n
          and slugify(n) in categories},
         {n: tags[slugify(n)] for n in entry.values["tags"] if slugify(n) in tags}, linker)
     if diagnostics or len(assets) != known_assets:
         return None
     return article
+
+
+class _Texts(Sequence[str]):
+    """The Markdown texts of entries, unpacked one at a time when read."""
+
+    def __init__(self, entries: list[Entry]):
+        self.entries = entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self.entries[index].parsed.body
 
 
 def _make_entry(config: SiteConfig, parsed: ParsedSource, ctx: Context, now: datetime,
@@ -284,11 +298,11 @@ def _listings(terms: dict[str, Term], articles: list[Article], terms_of, keep_em
     return tuple(Listing(t, tuple(members.get(t.slug, ()))) for t in chosen)
 
 
-def _make_article(entry: Entry, body_html: str, categories: dict[str, Term],
+def _make_article(entry: Entry, body: SafeBody, categories: dict[str, Term],
                   tags: dict[str, Term], linker: Linker) -> Article:
     values = entry.values
-    lead_html, rest_html = split_lead(body_html)
-    summary = values["summary"] or plain_text(lead_html) or first_paragraph_text(body_html)
+    lead_html = body.lead_html
+    summary = values["summary"] or plain_text(lead_html) or first_paragraph_text(str(body.rest))
     image = None
     if values["image"]:
         image = linker.publish_file(values["image"], entry.parsed.line_of("image"), "image")
@@ -310,7 +324,7 @@ def _make_article(entry: Entry, body_html: str, categories: dict[str, Term],
         campaign=values["campaign"],
         summary=_shorten(summary),
         lead_html=lead_html,
-        body_html=rest_html,
+        body_html=body.rest,
         image=image,
         image_alt=values["image_alt"],
         featured=values["featured"],

@@ -75,9 +75,9 @@ def test_cli_prints_the_next_change_and_writes_the_schedule_file(site, capsys):
     assert main(["build", "--site", str(site.root), "--now", "2024-01-01 08:00",
                  "--no-search", "--schedule-file", str(target)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == (
+    assert (
         "Next scheduled change: 05/01/2024 07:30, article “Tin hẹn giờ” is published "
-        "(content/articles/hen-gio.md): rebuild at or after that moment.")
+        "(content/articles/hen-gio.md): rebuild at or after that moment.") in out.splitlines()
     assert json.loads(target.read_text(encoding="utf-8")) == {
         "built_at": "2024-01-01T08:00:00+07:00",
         "next_rebuild": "2024-01-05T07:30:00+07:00",
