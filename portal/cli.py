@@ -18,6 +18,7 @@ from typing import TextIO
 from portal.check import CheckOptions, check_site
 from portal.config import load_config
 from portal.errors import BuildError, OutputError, UsageError
+from portal.linkcheck import check_links
 from portal.pipeline import BuildOptions, build, resolve_now
 from portal.scaffold import KINDS, create_content
 from portal.schedule import write_schedule
@@ -51,6 +52,15 @@ def make_parser() -> argparse.ArgumentParser:
                                 "then finds nothing)")
     build_cmd.add_argument("--clean", action="store_true",
                            help="ignore the build cache and rebuild every page")
+    build_cmd.add_argument("--base-url", metavar="URL",
+                           help="publish for this address instead of base_url of site.toml "
+                                "(preview deployments), e.g. https://example.gov.vn/xa-cho-gao/")
+    build_cmd.add_argument("--precompress", action="store_true",
+                           help="also write .gz and .br siblings of text files for hosts "
+                                "that serve precompressed files")
+    build_cmd.add_argument("--check-links", action="store_true",
+                           help="after building, check that every link and asset reference "
+                                "of the output resolves inside it (exit status 1 if not)")
     build_cmd.add_argument("--schedule-file", type=Path, metavar="FILE",
                            help="write the moments a rebuild changes the site (scheduled "
                                 "articles, campaign starts and ends) to FILE as JSON")
@@ -120,7 +130,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = BuildOptions(site_dir=args.site, now=args.now, output_dir=args.output,
                            include_drafts=args.drafts, clean=args.clean,
-                           search=args.search)
+                           search=args.search, base_url=args.base_url,
+                           precompress=args.precompress)
     bar = _ProgressBar(err) if err.isatty() and not args.quiet else None
     try:
         result = build(options, progress=bar)
@@ -150,10 +161,22 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
               f"{result.written} files written, {result.unchanged} unchanged, "
               f"{result.removed} removed, {_count(len(result.warnings), 'warning')} "
               f"→ {_shown(result.output_dir)}", file=out)
+        if result.page_weights:
+            print("Page weight, first visit (gzip, without content images): " + "; ".join(
+                w.summary(label) for w, label in zip(result.page_weights, ("home", "article"),
+                                                     strict=False)) + ".", file=out)
         if result.schedule:
             change = result.schedule[0]
             print(f"Next scheduled change: {change.moment:%d/%m/%Y %H:%M}, {change.reason} "
                   f"({change.source}): rebuild at or after that moment.", file=out)
+    if args.check_links:
+        assert result.site is not None
+        broken = check_links(result.output_dir, result.site.config.base_url)
+        for diagnostic in broken:
+            print(diagnostic, file=err)
+        print(f"Link check: {_count(len(broken), 'broken link')} in "
+              f"{_shown(result.output_dir)}.", file=err if broken else out)
+        return 1 if broken else 0
     return 0
 
 

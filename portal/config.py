@@ -103,6 +103,8 @@ class SiteConfig:
     """How many articles a search covers before the reader asks for older years."""
     search_shard_articles: int
     """How many articles (whole years) one part of the search index gathers."""
+    budget_page_kb: int | None = None
+    """Page weight (KB, gzip, first visit) above which the build warns."""
 
     @property
     def base_path(self) -> str:
@@ -183,6 +185,7 @@ TOP_SCHEMA: dict[str, Field] = {
     "ratings": Field(_table("ratings"), default={}),
     "analytics": Field(_table("analytics"), default={}),
     "search": Field(_table("search"), default={}),
+    "budget": Field(_table("budget"), default={}),
 }
 BODY_SCHEMA = {"name": Field(schema.text, required=True), "parent": Field(schema.text),
                "emblem": Field(schema.text)}
@@ -201,6 +204,7 @@ RATINGS_SCHEMA = {"endpoint": Field(_link)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
 SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1500),
                  "shard_articles": Field(schema.positive_integer(1_000_000), default=2000)}
+BUDGET_SCHEMA = {"page_kb": Field(schema.positive_integer(100_000))}
 LABELS_SCHEMA = {lang: Field(_table(f"labels.{lang}"), default={}) for lang in ("vi", "en")}
 LABEL_SCHEMA = {key: Field(schema.text) for key in LABEL_KEYS}
 
@@ -275,6 +279,7 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
     ratings = check(top["ratings"], RATINGS_SCHEMA, where.nested("ratings."))
     analytics = check(top["analytics"], ANALYTICS_SCHEMA, where.nested("analytics."))
     search = check(top["search"], SEARCH_SCHEMA, where.nested("search."))
+    budget = check(top["budget"], BUDGET_SCHEMA, where.nested("budget."))
     labels_raw = check(top["labels"], LABELS_SCHEMA, where.nested("labels."))
     labels = {lang: check(labels_raw[lang], LABEL_SCHEMA, where.nested(f"labels.{lang}."))
               for lang in ("vi", "en")}
@@ -316,6 +321,7 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
         analytics_script=analytics["script"],
         search_first_pages=search["first_pages"],
         search_shard_articles=search["shard_articles"],
+        budget_page_kb=budget["page_kb"],
     )
 
 

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from portal.assets import AssetPlan, collect_static, plan_assets
 from portal.bodies import SafeBody
 from portal.cache import BuildCache, markdown_key, stat_key
-from portal.config import SiteConfig, load_config
+from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
@@ -26,10 +28,12 @@ from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
 from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
-from portal.plan import Output, plan_outputs, search_shards, shard_names
+from portal.plan import Output, page_path, plan_outputs, search_shards, shard_names
+from portal.precompress import sibling_paths, write_precompressed
 from portal.render import render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
+from portal.weight import PageWeight, measure_page, over_budget
 from portal.write import output_error, stage_file, staging_dir_for, write_output
 
 Progress = Callable[[str, int, int], None]
@@ -48,6 +52,10 @@ class BuildOptions:
     """Ignore the build cache: parse, render and compare everything again."""
     search: bool = True
     """Build the search index (off for quick previews and like-for-like benchmarks)."""
+    base_url: str | None = None
+    """Publish for this address instead of ``base_url`` of site.toml (preview deployments)."""
+    precompress: bool = False
+    """Write ``.gz`` and ``.br`` siblings of text files for hosts that serve them."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ class BuildResult:
     """The model the pages were rendered from (``check`` inspects it)."""
     outputs: tuple[Output, ...] = ()
     """Every planned output (the preview keeps them for its quick path)."""
+    page_weights: tuple[PageWeight, ...] = ()
+    """What the home page and the heaviest article cost a first-time reader."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -90,12 +100,7 @@ def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, st
 
 def static_files(site_dir: Path) -> list[tuple[str, Path]]:
     """Theme assets to publish under ``static/``; the site's own files override the theme's."""
-    found: dict[str, Path] = {}
-    for folder in reversed(theme_dirs(site_dir, "static")):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found["static/" + path.relative_to(folder).as_posix()] = path
-    return sorted(found.items())
+    return collect_static(theme_dirs(site_dir, "static"))
 
 
 def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
@@ -107,6 +112,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     if not site_dir.is_dir():
         raise UsageError(f"{options.site_dir}: no such site folder")
     config = load_config(site_dir, options.output_dir)
+    if options.base_url is not None:
+        config = replace(config, base_url=base_url_option(options.base_url))
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
     engine = engine_version()
     cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
@@ -126,13 +133,14 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         _stop_on_errors(diagnostics)
         clock.lap("site")
 
-        outputs, found = plan_outputs(site, static_files(site_dir))
+        assets = plan_assets(static_files(site_dir))
+        outputs, found = plan_outputs(site, sorted(assets.sources.items()))
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         clock.lap("plan")
 
         previous = cache.outputs(str(config.output_dir))
-        fingerprints = Fingerprints(site, _global_digest(engine, site_dir))
+        fingerprints = Fingerprints(site, _global_digest(engine, site_dir) + assets.digest())
         prints = {o.path: fingerprints.of(o) for o in outputs if o.kind == "page"}
         todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
             o, prints, previous, config.output_dir)]
@@ -141,7 +149,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         staging = staging_dir_for(config.output_dir)
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
         report = render_outputs(site, todo, html_urls, config.output_dir, staging,
-                                (lambda d, t: progress("render", d, t)) if progress else None)
+                                (lambda d, t: progress("render", d, t)) if progress else None,
+                                asset_names=assets.names)
         clock.lap("render")
 
         staged = set(report.staged)
@@ -156,15 +165,31 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                         and stage_file(config.output_dir, staging, path, source.read_bytes())]
         clock.lap("search")
 
-        copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source}
+        copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source
+                  and o.path not in assets.rewritten}
+        assets_staged = _stage_assets(assets, config.output_dir, staging)
         rendered = {o.path for o in todo}
         keep = [path for path in prints if path not in rendered] + list(report.same) + \
-            [path for path in index if path not in index_staged]
-        written = write_output(config.output_dir, staging, [*report.staged, *index_staged],
-                               copies, keep)
+            [path for path in index if path not in index_staged] + list(assets.rewritten)
+        published = [o.path for o in outputs] + list(index)
+        siblings = [path for path in sibling_paths(published) if options.precompress
+                    and (config.output_dir / path).is_file()]
+        written = write_output(config.output_dir, staging,
+                               [*report.staged, *index_staged, *assets_staged], copies,
+                               keep + siblings)
+        if options.precompress:
+            compressed = write_precompressed(config.output_dir, published)
+            renewed = len(set(compressed) & set(siblings))
+            written = replace(written, written=written.written + len(compressed),
+                              unchanged=written.unchanged - renewed)
+        clock.lap("write")
+
+        weights = measure_weights(site, config.output_dir)
+        diagnostics.extend(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
+                                       _budget_line(site_dir)))
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir))
-        clock.lap("write")
+        clock.lap("weight")
     except BaseException as exc:
         if staging is not None:  # a failed build leaves nothing behind
             shutil.rmtree(staging, ignore_errors=True)
@@ -187,7 +212,43 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         schedule=site.schedule,
         site=site,
         outputs=tuple(outputs),
+        page_weights=tuple(weights),
     )
+
+
+def base_url_option(value: str) -> str:
+    """``--base-url``: the same rule as ``base_url`` of site.toml, as a command-line error."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or \
+            parts.fragment:
+        raise UsageError(f"--base-url: expected an absolute http(s) URL like "
+                         f"https://example.gov.vn/xa-cho-gao/, got {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
+def measure_weights(site: Site, output_dir: Path) -> list[PageWeight]:
+    """The home page and the heaviest article (largest HTML file), as a first visit costs."""
+    pages = ["index.html"]
+    articles = [page_path(a.url) for a in site.articles if (output_dir / page_path(a.url))
+                .is_file()]
+    if articles:
+        pages.append(max(articles, key=lambda p: ((output_dir / p).stat().st_size, p)))
+    return [measure_page(output_dir, site.config.base_url, page) for page in pages
+            if (output_dir / page).is_file()]
+
+
+def _stage_assets(assets: AssetPlan, output_dir: Path, staging: Path) -> list[str]:
+    """Stylesheets with rewritten references go through staging like rendered pages."""
+    return [path for path, data in sorted(assets.rewritten.items())
+            if stage_file(output_dir, staging, path, data)]
+
+
+def _budget_line(site_dir: Path) -> int:
+    try:
+        text = (site_dir / CONFIG_FILE).read_text(encoding="utf-8-sig")
+    except OSError:
+        return 0
+    return toml_line_finder(text)("budget.page_kb")
 
 
 def _parse_sources(sources: list[SourceFile], cache: BuildCache,

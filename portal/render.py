@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup, escape
 
+from portal.assets import collect_static, plan_assets
 from portal.calendar import render_campaign_ics
 from portal.errors import BuildError, Diagnostic, error
 from portal.feeds import (
@@ -60,8 +61,12 @@ def theme_dirs(site_dir: Path, name: str) -> list[Path]:
     return unique
 
 
-def make_environment(site: Site) -> jinja2.Environment:
+def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
+                     ) -> jinja2.Environment:
+    """``asset_names`` maps theme files to their content-hashed names (``portal/assets.py``):
+    ``url('static/css/portal.css')`` then links the published ``portal.<hash>.css``."""
     config = site.config
+    names = asset_names or {}
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs(config.site_dir,
                                                                    "templates")]),
@@ -74,10 +79,10 @@ def make_environment(site: Site) -> jinja2.Environment:
 
     def url(path: str) -> str:
         """Link to a site path under the base path: url('tin-tuc/') → /tin-tuc/."""
-        return config.base_path + quote(path)
+        return config.base_path + quote(names.get(path, path))
 
     def abs_url(path: str) -> str:
-        return config.base_url + quote(path)
+        return config.base_url + quote(names.get(path, path))
 
     env.globals.update(site=site, config=config, url=url, abs_url=abs_url)
     env.filters["filesize"] = format_size
@@ -169,6 +174,7 @@ class _Job:
     html_urls: list[str]
     output_dir: Path
     staging_dir: Path
+    asset_names: Mapping[str, str] = field(default_factory=dict)
 
 
 _JOB: _Job | None = None
@@ -178,7 +184,8 @@ PARALLEL_MINIMUM = 400
 
 
 def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], output_dir: Path,
-                   staging_dir: Path, progress: Progress | None = None) -> RenderReport:
+                   staging_dir: Path, progress: Progress | None = None,
+                   asset_names: Mapping[str, str] | None = None) -> RenderReport:
     """Render ``outputs`` (no copies) into ``staging_dir``; unchanged bytes are not staged.
 
     ``html_urls`` lists every page of the site (for sitemap.xml), not only those rendered now.
@@ -187,7 +194,10 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
     disk, so memory does not grow with the number of pages.
     """
     global _JOB
-    _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir)
+    if asset_names is None:  # callers outside the full build get the same names
+        asset_names = plan_assets(collect_static(theme_dirs(site.config.site_dir,
+                                                            "static"))).names
+    _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir, dict(asset_names))
     try:
         indexes = list(range(len(outputs)))
         workers = worker_count(len(outputs), PARALLEL_MINIMUM)
@@ -213,7 +223,7 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
 def _render_chunk(indexes: list[int], progress: Progress | None = None) -> list[tuple[str, bool]]:
     job = _JOB
     assert job is not None
-    env = make_environment(job.site)
+    env = make_environment(job.site, job.asset_names)
     shared = SharedBlocks(env, job.site)
     results = []
     for done, index in enumerate(indexes, start=1):

@@ -16,13 +16,15 @@ def run(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_success_prints_one_summary_line(site):
+def test_success_prints_one_summary_line_then_the_page_weight(site):
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     code, out, err = run("build", "--site", str(site.root), "--now", "2024-01-01")
     assert code == 0
     assert err == ""
     assert re.fullmatch(r"Built 6 pages in \d+\.\d\d s: \d+ files written, 0 unchanged, "
-                        r"0 removed, 0 warnings → \S+\n", out), out
+                        r"0 removed, 0 warnings → \S+\n"
+                        r"Page weight, first visit \(gzip, without content images\): "
+                        r"home /: .+; article /tin-tuc/bai-a/: .+\.\n", out), out
 
 
 def test_build_is_the_default_command(site):

@@ -17,8 +17,9 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
     text = 'title = "X"\nbase_url = "https://x.vn/"\ntittle = "y"\n[body]\nname = "B"\n'
     assert errors_of(tmp_path, text) == [
         "site.toml:3: unknown setting 'tittle': expected one of analytics, base_url, body, "
-        "cache_dir, categories, contact, description, feed_size, labels, language, links, menu, "
-        "output_dir, page_size, ratings, search, timezone, title, urls, got 'tittle' "
+        "budget, cache_dir, categories, contact, description, feed_size, labels, language, "
+        "links, menu, output_dir, page_size, ratings, search, timezone, title, urls, got "
+        "'tittle' "
         "(did you mean 'title'?)"
     ]
 
