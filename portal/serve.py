@@ -84,8 +84,10 @@ def preview_folder(options: ServeOptions) -> Path:
 class Previewer:
     """Builds the preview and keeps the status the pages read; one build at a time."""
 
-    def __init__(self, options: ServeOptions, output_dir: Path, log: Log):
+    def __init__(self, options: ServeOptions, output_dir: Path, log: Log,
+                 base_url: str | None = None):
         self.options = options
+        self.base_url = base_url
         self.output_dir = output_dir
         self.log = log
         self.status = BuildStatus(builds=0, ok=True, errors=(), changed=(), seconds=0.0)
@@ -98,7 +100,7 @@ class Previewer:
         options = BuildOptions(site_dir=self.options.site_dir, now=self.options.now,
                                output_dir=self.output_dir,
                                include_drafts=self.options.include_drafts,
-                               search=self.options.search)
+                               search=self.options.search, base_url=self.base_url)
         with self.lock:
             quick = self._quick(set(changed))
             if quick is not None:
@@ -296,14 +298,17 @@ def start_preview(options: ServeOptions, log: Log,
     site_dir = options.site_dir.resolve()
     options = replace(options, site_dir=site_dir)
     output_dir = preview_folder(options)
-    previewer = Previewer(options, output_dir, log)
+    sockets = bind_sockets(options.port, address=options.host)
+    port = sockets[0].getsockname()[1]
+    url = f"http://{options.host}:{port}/"
+    # Pages of the preview point at the preview (canonical URLs, feeds, a sub-path base_url
+    # served from the root), never at the public site.
+    previewer = Previewer(options, output_dir, log, base_url=url)
     previewer.rebuild()
     output_dir.mkdir(parents=True, exist_ok=True)
     loop = IOLoop.current()
-    sockets = bind_sockets(options.port, address=options.host)
     server = HTTPServer(make_application(previewer))
     server.add_sockets(sockets)
-    port = sockets[0].getsockname()[1]
 
     def changed(paths: set[str]) -> None:
         previewer.rebuild(paths)
@@ -315,7 +320,7 @@ def start_preview(options: ServeOptions, log: Log,
     def stop() -> None:
         loop.add_callback(loop.stop)
 
-    running = RunningPreview(url=f"http://{options.host}:{port}/", previewer=previewer,
+    running = RunningPreview(url=url, previewer=previewer,
                              stop=stop)
     if ready:
         ready(running)

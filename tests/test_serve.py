@@ -78,6 +78,7 @@ def test_the_preview_is_built_in_the_cache_and_injects_the_live_client(site):
             html = response.read().decode()
         assert '<script src="/__portal__/client.js" defer></script></head>' in html
         assert "Tin thử" in html
+        assert f'<link rel="canonical" href="{url}tin-tuc/tin-thu/">' in html
     assert (site.root / ".portal-cache/preview/tin-tuc/tin-thu/index.html").is_file()
     assert not site.output.exists(), "serve must not touch the deploy folder"
 
