@@ -30,6 +30,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _add_site_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                         help="the site folder holding site.toml (default: current folder)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python build.py",
@@ -38,8 +43,7 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     build_cmd = commands.add_parser("build", help="build the site into its output folder "
                                     "(the default command)")
-    build_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                           help="the site folder holding site.toml (default: current folder)")
+    _add_site_option(build_cmd)
     build_cmd.add_argument("--output", type=Path, metavar="DIR",
                            help="output folder (default: output_dir of site.toml, '_site')")
     build_cmd.add_argument("--now", metavar="WHEN",
@@ -68,8 +72,7 @@ def make_parser() -> argparse.ArgumentParser:
                            help="print errors and warnings only")
     serve_cmd = commands.add_parser("serve", help="preview the site on localhost, rebuilding "
                                     "and reloading the browser after every save")
-    serve_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                           help="the site folder holding site.toml (default: current folder)")
+    _add_site_option(serve_cmd)
     serve_cmd.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default: 127.0.0.1, this machine only)")
     serve_cmd.add_argument("--port", type=int, default=8000,
@@ -86,8 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd = commands.add_parser("check", help="find content errors, broken links and "
                                     "anchors, images without text alternatives and more, "
                                     "without building for deploy")
-    check_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                           help="the site folder holding site.toml (default: current folder)")
+    _add_site_option(check_cmd)
     check_cmd.add_argument("--now", metavar="WHEN",
                            help="check the site as it will be at this moment")
     check_cmd.add_argument("--drafts", action="store_true",
@@ -99,8 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd = commands.add_parser("new", help="create a content file with its front matter")
     new_cmd.add_argument("kind", choices=KINDS, help="what to create")
     new_cmd.add_argument("title", help="its title, in Vietnamese (the file name is its slug)")
-    new_cmd.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                         help="the site folder holding site.toml (default: current folder)")
+    _add_site_option(new_cmd)
     return parser
 
 
