@@ -7,9 +7,12 @@ processes costs more than it saves.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from multiprocessing.pool import Pool
 
 from portal.markdown_render import MarkdownRenderer
 
@@ -21,6 +24,24 @@ def worker_count(items: int, minimum: int = PARALLEL_MINIMUM) -> int:
     if items < minimum or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+@contextmanager
+def forked_pool(workers: int, **options) -> Iterator[Pool]:
+    """A pool of forked workers that do not copy the parent's memory page by page.
+
+    Forked children share the parent's pages until they write to them, and the cyclic
+    garbage collector of a child writes to every object it scans: over a long build each
+    worker would end up with its own copy of the whole site model. Freezing the parent's
+    objects first (``gc.freeze``) keeps them out of every collector's sight, children's
+    included, for the life of the pool.
+    """
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, **options) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
 
 
 def _convert(text: str) -> str:
@@ -37,5 +58,5 @@ def convert_in_processes(texts: Iterable[str], count: int) -> Iterator[str]:
     if workers == 1:
         yield from (_convert(text) for text in texts)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with forked_pool(workers) as pool:
         yield from pool.imap(_convert, texts, chunksize=max(1, min(64, count // (workers * 8))))

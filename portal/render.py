@@ -8,7 +8,6 @@ ready-made markup, instead of being re-rendered page after page.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from portal.feeds import (
 )
 from portal.labels import labels_for
 from portal.model import Site
-from portal.parallel import worker_count
+from portal.parallel import forked_pool, worker_count
 from portal.plan import Output
 from portal.vietnamese import format_size
 from portal.write import stage_file
@@ -203,9 +202,8 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
         workers = worker_count(len(outputs), PARALLEL_MINIMUM)
         if workers > 1:
             chunks = [indexes[i::workers * 4] for i in range(workers * 4)]
-            context = multiprocessing.get_context("fork")
             results: list[tuple[str, bool]] = []
-            with context.Pool(workers) as pool:
+            with forked_pool(workers) as pool:
                 for done, part in enumerate(pool.imap_unordered(_render_chunk, chunks), 1):
                     results.extend(part)
                     if progress:
