@@ -71,7 +71,10 @@ class BuildCache:
         # become visible only when commit() runs at the end of a successful build.
 
     def outputs(self, output_dir: str) -> dict[str, str]:
-        """The fingerprints of the last successful build into ``output_dir``."""
+        """The fingerprints of the last successful build into ``output_dir``; none while a
+        build into it was stopped after moving files in (see :meth:`begin_writing`)."""
+        if self._writing_marker(output_dir).exists():
+            return {}
         return dict(self.db.execute("SELECT path, fingerprint FROM outputs WHERE dir = ?",
                                     (output_dir,)))
 
@@ -99,6 +102,17 @@ class BuildCache:
         self.db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?)",
                         (key, pickle.dumps(body, pickle.HIGHEST_PROTOCOL)))
 
+    def begin_writing(self, output_dir: str) -> None:
+        """Called before the first file moves into ``output_dir``. A build killed from here
+        until :meth:`commit` leaves files the stored fingerprints do not describe (a page of
+        the new sources, fingerprinted as the old): the marker makes the next build forget
+        them, so it renders every page again and compares each with what is on disk."""
+        self._writing_marker(output_dir).write_text(output_dir + "\n", encoding="utf-8")
+
+    def _writing_marker(self, output_dir: str) -> Path:
+        digest = hashlib.sha256(output_dir.encode()).hexdigest()[:16]
+        return self.path.parent / f"writing-{digest}"
+
     def commit(self, live_sources: set[str], live_bodies: set[str],
                outputs: dict[str, str], output_dir: str) -> None:
         """Store this build's results and forget what no current source uses."""
@@ -113,6 +127,7 @@ class BuildCache:
             self.db.execute("DELETE FROM outputs WHERE dir = ?", (output_dir,))
             self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
                                 [(output_dir, path, fp) for path, fp in outputs.items()])
+        self._writing_marker(output_dir).unlink(missing_ok=True)
 
     def close(self) -> None:
         self.db.close()

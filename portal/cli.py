@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from portal.check import CheckOptions, check_site
 from portal.config import load_config
@@ -98,6 +99,26 @@ def make_parser() -> argparse.ArgumentParser:
                            help="also request every external link (needs the network)")
     check_cmd.add_argument("--strict", action="store_true",
                            help="fail (exit status 1) on warnings too")
+    ratings_cmd = commands.add_parser("ratings", help="run the ratings service that counts "
+                                      "readers' votes (see README 'Ratings')")
+    _add_site_option(ratings_cmd)
+    ratings_cmd.add_argument("--host", default="127.0.0.1",
+                             help="address to listen on (default: 127.0.0.1, behind a reverse "
+                                  "proxy)")
+    ratings_cmd.add_argument("--port", type=int, default=8001,
+                             help="port to listen on (default: 8001; 0 picks a free one)")
+    ratings_cmd.add_argument("--database", type=Path, metavar="FILE",
+                             help="SQLite database of votes (default: [ratings] database, "
+                                  "'ratings.sqlite3' in the site folder)")
+    ratings_cmd.add_argument("--origin", metavar="URL",
+                             help="the only origin allowed to vote (default: [ratings] origin, "
+                                  "else that of base_url)")
+    ratings_cmd.add_argument("--output", type=Path, metavar="DIR",
+                             help="the built site whose ratings-articles.json lists the "
+                                  "articles that may be rated (default: output_dir)")
+    ratings_cmd.add_argument("--serve-site", action="store_true",
+                             help="also serve that built site, with live scores, on the same "
+                                  "origin (a preview without a reverse proxy)")
     new_cmd = commands.add_parser("new", help="create a content file with its front matter")
     new_cmd.add_argument("kind", choices=KINDS, help="what to create")
     new_cmd.add_argument("title", help="its title, in Vietnamese (the file name is its slug)")
@@ -120,6 +141,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
             return _run_check(args, out, err)
         if args.command == "serve":
             return _run_serve(args, out, err)
+        if args.command == "ratings":
+            return _run_ratings(args, out, err)
         return _run_build(args, out, err)
     except UsageError as exc:
         print(f"error: {exc}", file=err)
@@ -225,6 +248,42 @@ def _run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=err)
         return 1
     return 0
+
+
+def _run_ratings(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from portal.ratings.published import PublishedError
+    from portal.ratings.server import make_server
+    from portal.ratings.settings import PREFIX, settings_for_site
+
+    if args.origin is not None:
+        _check_origin_option(args.origin)
+    try:
+        config = load_config(args.site.resolve())
+    except BuildError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=err)
+        return 1
+    settings = settings_for_site(config, host=args.host, port=args.port,
+                                 database=args.database, origin=args.origin,
+                                 output_dir=args.output, serve_site=args.serve_site)
+    try:
+        server = make_server(settings)
+    except PublishedError as exc:
+        print(f"error: {_shown(exc.path)}: {exc.problem}", file=err)
+        return 1
+    print(f"Ratings service at http://{args.host}:{args.port}{PREFIX} for "
+          f"{settings.origin}; votes in {_shown(settings.database)} (Ctrl+C stops).",
+          file=out, flush=True)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _check_origin_option(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or \
+            parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise UsageError(f"--origin: expected an origin like https://example.gov.vn (scheme "
+                         f"and host, no path), got {value!r}")
 
 
 def _run_new(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -76,6 +76,21 @@ class UrlScheme:
     sitemap: str
     campaigns: str
     search: str
+    albums: str = "album"
+
+
+@dataclass(frozen=True)
+class RatingsConfig:
+    """``[ratings]`` beyond ``endpoint``: what the ratings service and the build's baking use."""
+
+    database: Path
+    """The SQLite database of votes (absolute; ``database`` is relative to the site folder)."""
+    origin: str
+    """The only origin allowed to vote (default: that of ``base_url``)."""
+    rate_limit: int
+    """Requests a minute one client address may make."""
+    bake: bool
+    """Write the current scores from ``database`` into article pages and listings."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,8 @@ class SiteConfig:
     """How many articles (whole years) one part of the search index gathers."""
     budget_page_kb: int | None = None
     """Page weight (KB, gzip, first visit) above which the build warns."""
+    ratings: RatingsConfig | None = None
+    """``[ratings]``: the service's database, origin and limits, and baking."""
 
     @property
     def base_path(self) -> str:
@@ -152,9 +169,30 @@ def _script_url(value: Any, ctx: Context) -> str:
     return result
 
 
+@expects("an origin like https://example.gov.vn (scheme and host, no path)")
+def _origin(value: Any, ctx: Context) -> str:
+    result = schema.text(value, ctx)
+    parts = urlsplit(result)
+    if parts.scheme not in ("http", "https") or not parts.netloc or \
+            parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise FieldValueError(_origin.expected, repr(result))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@expects("a file path relative to the site folder, like ratings.sqlite3")
+def _database(value: Any, ctx: Context) -> str:
+    return schema.text(value, ctx)
+
+
 @expects("a folder name inside the site folder, like _site")
 def _folder(value: Any, ctx: Context) -> str:
-    return schema.text(value, ctx)
+    """The build deletes what it did not write in its output folder: site.toml may not point
+    it (or the cache) outside the site folder; only ``--output`` may."""
+    result = schema.text(value, ctx)
+    if result and (result.startswith(("/", "\\")) or "\\" in result or ":" in result
+                   or ".." in result.split("/")):
+        raise FieldValueError(_folder.expected, repr(result))
+    return result
 
 
 def _table(name: str) -> schema.Converter:
@@ -198,9 +236,13 @@ CATEGORY_SCHEMA = {"name": Field(schema.text, required=True), "slug": Field(sche
                    "description": Field(schema.text)}
 URL_DEFAULTS = {"news": "tin-tuc", "category": "chuyen-muc", "tag": "the", "page": "trang",
                 "sitemap": "so-do-cong", "campaigns": "chuyen-de",
-                "search": "tim-kiem"}
+                "search": "tim-kiem", "albums": "album"}
 URLS_SCHEMA = {key: Field(schema.slug, default=value) for key, value in URL_DEFAULTS.items()}
-RATINGS_SCHEMA = {"endpoint": Field(_link)}
+RATINGS_SCHEMA = {"endpoint": Field(_link),
+                  "database": Field(_database, default="ratings.sqlite3"),
+                  "origin": Field(_origin),
+                  "rate_limit": Field(schema.positive_integer(100_000), default=60),
+                  "bake": Field(schema.boolean, default=False)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
 SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1500),
                  "shard_articles": Field(schema.positive_integer(1_000_000), default=2000)}
@@ -322,6 +364,11 @@ def load_config(site_dir: Path, output_override: Path | None = None) -> SiteConf
         search_first_pages=search["first_pages"],
         search_shard_articles=search["shard_articles"],
         budget_page_kb=budget["page_kb"],
+        ratings=RatingsConfig(
+            database=(site_dir / ratings["database"]).resolve(),
+            origin=ratings["origin"] or "{}://{}".format(*urlsplit(top["base_url"])[:2]),
+            rate_limit=ratings["rate_limit"],
+            bake=ratings["bake"]),
     )
 
 

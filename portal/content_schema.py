@@ -32,6 +32,7 @@ ARTICLE_SCHEMA: dict[str, Field] = {
     "updated": Field(schema.timestamp),
     "attachments": Field(schema.table_list("a list of attachment tables (each with 'file' and "
                                      "optional 'title')"), default=[]),
+    "album": Field(schema.slug),
 }
 
 ATTACHMENT_SCHEMA: dict[str, Field] = {
@@ -80,4 +81,23 @@ CTA_SCHEMA: dict[str, Field] = {
     "url": Field(schema.text, required=True),
 }
 
-SCHEMAS = {"article": ARTICLE_SCHEMA, "page": PAGE_SCHEMA, "campaign": CAMPAIGN_SCHEMA}
+ALBUM_SCHEMA: dict[str, Field] = {
+    "title": Field(schema.text, required=True),
+    "date": Field(schema.timestamp, required=True),
+    "cover": Field(relative_file),
+    "home": Field(schema.boolean, default=False),
+    "photos": Field(schema.table_list(
+        "a list of photo tables (each with 'file' and optional 'caption', 'alt')"), default=[]),
+    "summary": Field(schema.text),
+    "slug": Field(schema.slug),
+    "draft": Field(schema.boolean, default=False),
+}
+
+PHOTO_SCHEMA: dict[str, Field] = {
+    "file": Field(relative_file, required=True),
+    "caption": Field(schema.text),
+    "alt": Field(schema.text),
+}
+
+SCHEMAS = {"article": ARTICLE_SCHEMA, "page": PAGE_SCHEMA, "campaign": CAMPAIGN_SCHEMA,
+           "album": ALBUM_SCHEMA}

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = {"articles": "article", "pages": "page", "campaigns": "campaign"}
+KINDS = {"articles": "article", "pages": "page", "campaigns": "campaign", "albums": "album"}
 
 
 @dataclass(frozen=True)

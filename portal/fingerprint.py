@@ -86,6 +86,11 @@ class Fingerprints:
         parts += [self._value(page) for page in site.pages]
         parts += [self._campaign_digest(c) for c in site.campaigns]
         parts += [self._card_digest(a) for a in site.articles[:5]]
+        # Pages size and list images by these (covers, galleries, the album strip); the bytes
+        # of the files themselves are compared when they are copied.
+        parts += [f"{p.url} {p.width}x{p.height} ".encode()
+                  + b" ".join(f"{r.url}:{r.width}x{r.height}".encode() for r in p.renditions)
+                  for p in site.pictures]
         return _hash(*parts)
 
     def _value(self, value: Any) -> bytes:
@@ -127,15 +132,22 @@ class Fingerprints:
     def _card_digest(self, article: Article) -> bytes:
         key = id(article)
         if key not in self._card:
-            self._card[key] = _hash(self._fields(article, CARD_FIELDS)).encode()
+            self._card[key] = _hash(self._fields(article, CARD_FIELDS),
+                                    self._rating(article)).encode()
         return self._card[key]
 
     def _full_article(self, article: Article) -> bytes:
         key = id(article)
         if key not in self._full:
             names = [f.name for f in dataclasses.fields(article)]
-            self._full[key] = _hash(self._fields(article, names)).encode()
+            self._full[key] = _hash(self._fields(article, names),
+                                    self._rating(article)).encode()
         return self._full[key]
+
+    def _rating(self, article: Article) -> bytes:
+        """The baked score an article's page and cards show (``[ratings] bake``)."""
+        score = self.site.ratings.get(article.slug)
+        return b"" if score is None else b"R%d/%d" % (score.votes, score.total)
 
     def _campaign_digest(self, campaign: Campaign) -> bytes:
         """Everything but its article list: the pages that list them carry their own items."""

@@ -42,7 +42,9 @@ class _ReferenceParser(HTMLParser):
         values = dict(attrs)
         for name in LINK_ATTRIBUTES:
             value = values.get(name)
-            if value is not None and not (tag == "a" and name == "href" and value == ""):
+            if value is not None and not (tag == "a" and name == "href" and value == "") \
+                    and not (name == "action" and (values.get("method") or "").lower() == "post"):
+                # A form that posts goes to a service (the ratings API), not to a file.
                 self.found.append(Reference(line, value))
         srcset = values.get("srcset")
         if srcset:

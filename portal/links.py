@@ -84,7 +84,7 @@ class Linker:
             url = self.entry.url + target.relative_to(bundle.resolve()).as_posix()
         else:
             url = "media/" + target.relative_to(self.content_dir).as_posix()
-        self.assets.setdefault(url, Asset(target, url))
+        self.assets.setdefault(url, Asset(target, url, rel, line))
         return url
 
     def attachment(self, file: str, title: str | None, line: int,

@@ -6,13 +6,16 @@ links under the site's base path, so a site served from a sub-path needs no othe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from portal.config import SiteConfig
 from portal.dates import Timestamp
 from portal.packed import PackedHtml
+from portal.ratings.scores import Score
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,69 @@ class Asset:
 
     source: Path
     url: str
+    referenced_by: str = ""
+    """The content file that first named it, and the line: where a bad image is reported."""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One responsive copy of a published image (``portal/images``)."""
+
+    url: str
+    width: int
+    height: int
+    format: str
+    """``webp``, ``jpeg`` or ``png`` (the fallback of images with transparency)."""
+    file: Path
+    """Where the image cache keeps it."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A published image after processing: the full-size file (same URL as the source, its
+    metadata stripped) and its responsive copies, with the sizes pages need to reserve."""
+
+    url: str
+    width: int
+    height: int
+    file: Path
+    renditions: tuple[Rendition, ...]
+
+    def srcset(self, kind: str) -> tuple[Rendition, ...]:
+        """The copies of one format (``webp`` or ``fallback``), narrowest first."""
+        fallback = self.renditions[-1].format if self.renditions else ""
+        wanted = fallback if kind == "fallback" else kind
+        return tuple(r for r in self.renditions if r.format == wanted)
+
+    def height_at(self, width: int) -> int:
+        return max(1, round(self.height * width / self.width))
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One photo of an album, in the album's order."""
+
+    file: str
+    url: str
+    caption: str | None
+    alt: str
+    """The text alternative: ``alt``, else the caption, else a generated "Ảnh n" label."""
+
+
+@dataclass(frozen=True)
+class Album:
+    source: str
+    slug: str
+    url: str
+    title: str
+    date: Timestamp
+    summary: str
+    description_html: str
+    cover: Photo | None
+    home: bool
+    draft: bool
+    photos: tuple[Photo, ...]
 
 
 @dataclass(frozen=True)
@@ -62,6 +128,8 @@ class Article:
     featured: bool
     draft: bool
     attachments: tuple[Attachment, ...]
+    album: str | None = None
+    """The slug of an album shown as a gallery under the body."""
 
     @property
     def last_modified(self) -> Timestamp:
@@ -161,6 +229,27 @@ class Site:
     assets: tuple[Asset, ...] = field(default=())
     schedule: tuple[ScheduledChange, ...] = ()
     """Future moments at which a rebuild changes the site (see ``schedule.py``)."""
+    ratings: Mapping[str, Score] = field(default_factory=dict)
+    """Scores baked in from the ratings database, by article slug (``[ratings] bake``)."""
+    albums: tuple[Album, ...] = ()
+    """Newest first."""
+    pictures: tuple[Picture, ...] = ()
+    """Every published image after processing (filled in by the image stage)."""
+
+    @property
+    def home_albums(self) -> tuple[Album, ...]:
+        return tuple(a for a in self.albums if a.home)
+
+    def album(self, slug: str) -> Album | None:
+        return next((a for a in self.albums if a.slug == slug), None)
+
+    @cached_property
+    def _pictures(self) -> dict[str, Picture]:
+        return {p.url: p for p in self.pictures}
+
+    def picture(self, url: str | None) -> Picture | None:
+        """The processed image published at ``url``, if it is one."""
+        return self._pictures.get(url) if url else None
 
     @property
     def active_campaigns(self) -> tuple[Campaign, ...]:

@@ -16,6 +16,7 @@ import yaml
 
 from portal.discover import SourceFile
 from portal.errors import Diagnostic, error
+from portal.nesting import MAX_NESTING, deepest_nesting
 from portal.packed import pack, unpack
 from portal.vietnamese import nfc
 
@@ -62,9 +63,13 @@ class ParsedSource:
 
     def line_of_text(self, needle: str) -> int:
         """The first body line containing ``needle``, for errors found after Markdown ran."""
-        for offset, line in enumerate(self.body.splitlines()):
-            if needle in line:
-                return self.body_line + offset
+        lines = self.body.splitlines()
+        # Markdown unescapes "\\" to "\": a needle found after conversion may be written
+        # with its backslashes doubled.
+        for candidate in (needle, needle.replace("\\", "\\\\")):
+            for offset, line in enumerate(lines):
+                if candidate in line:
+                    return self.body_line + offset
         return self.body_line
 
 
@@ -109,6 +114,8 @@ def parse_text(source: SourceFile, text: str) -> tuple[ParsedSource | None, list
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
+    except RecursionError:
+        return None, [_too_deep_front_matter(rel, fm_text, fm_line)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = fm_line + (mark.line if mark else 0)
@@ -124,10 +131,26 @@ def parse_text(source: SourceFile, text: str) -> tuple[ParsedSource | None, list
                             "a YAML value that is not a set of keys")]
     key_lines: dict[str, int] = {}
     diagnostics: list[Diagnostic] = []
-    _index_lines(node, "", fm_line, key_lines, diagnostics, rel)
+    try:
+        _index_lines(node, "", fm_line, key_lines, diagnostics, rel)
+    except RecursionError:
+        return None, [_too_deep_front_matter(rel, fm_text, fm_line)]
+    too_deep = deepest_nesting(body)
+    if too_deep is not None:
+        return None, [error(rel, body_line + too_deep[0], "content nested too deeply",
+                            f"at most {MAX_NESTING} levels of lists, quotes, brackets or "
+                            "emphasis marks", f"{too_deep[1]} levels")]
     key_lines[""] = 1
     meta = {str(k): v for k, v in data.items()}
     return ParsedSource(source, meta, key_lines, pack(body), body_line), diagnostics
+
+
+def _too_deep_front_matter(rel: str, fm_text: str, fm_line: int) -> Diagnostic:
+    """YAML nested beyond Python's recursion limit: name the line that opens the most."""
+    lines = fm_text.split("\n")
+    deepest = max(range(len(lines)), key=lambda i: lines[i].count("[") + lines[i].count("{"))
+    return error(rel, fm_line + deepest, "invalid front matter",
+                 "values nested at most a few hundred levels deep", "deeper nesting")
 
 
 def _index_lines(node: yaml.Node, prefix: str, offset: int, lines: dict[str, int],

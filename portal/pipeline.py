@@ -24,12 +24,17 @@ from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
+from portal.images.cache import image_cache_dir, prune_image_cache
+from portal.images.plan import plan_images
+from portal.images.process import ImageReport, make_images
+from portal.images.settings import DEFAULT_SETTINGS
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
 from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import Output, page_path, plan_outputs, search_shards, shard_names
 from portal.precompress import sibling_paths, write_precompressed
+from portal.ratings.store import load_scores
 from portal.render import render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
@@ -80,6 +85,8 @@ class BuildResult:
     """Every planned output (the preview keeps them for its quick path)."""
     page_weights: tuple[PageWeight, ...] = ()
     """What the home page and the heaviest article cost a first-time reader."""
+    images: ImageReport | None = None
+    """Images encoded now and taken from the image cache."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -129,9 +136,19 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         bodies = _CachedBodies(cache)
         site, found = build_site(config, parsed, now, options.include_drafts, bodies)
         del parsed  # the Markdown texts are no longer needed: free them before rendering
+        if config.ratings is not None and config.ratings.bake:
+            site = replace(site, ratings=load_scores(config.ratings.database))
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         clock.lap("site")
+
+        images, found = plan_images(site.assets, image_cache_dir(config.cache_dir), site_dir,
+                                    DEFAULT_SETTINGS)
+        diagnostics.extend(found)
+        _stop_on_errors(diagnostics)
+        site = replace(site, pictures=images.pictures)
+        image_report = make_images(images.jobs, site_dir)
+        clock.lap("images")
 
         assets = plan_assets(static_files(site_dir))
         outputs, found = plan_outputs(site, sorted(assets.sources.items()))
@@ -174,6 +191,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         published = [o.path for o in outputs] + list(index)
         siblings = [path for path in sibling_paths(published) if options.precompress
                     and (config.output_dir / path).is_file()]
+        cache.begin_writing(str(config.output_dir))
         written = write_output(config.output_dir, staging,
                                [*report.staged, *index_staged, *assets_staged], copies,
                                keep + siblings)
@@ -189,6 +207,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                                        _budget_line(site_dir)))
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir))
+        prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")
     except BaseException as exc:
         if staging is not None:  # a failed build leaves nothing behind
@@ -213,6 +232,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         site=site,
         outputs=tuple(outputs),
         page_weights=tuple(weights),
+        images=image_report,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from portal.errors import Diagnostic, error
 from portal.model import Article, Listing, Site
+from portal.ratings.settings import PUBLISHED_FILE
 
 SEARCH_FOLDER = "pagefind"
 SEARCH_GENERAL_SHARD = "chung"
@@ -25,6 +26,8 @@ OTHER_COUNT = 5
 HOME_LATEST = 8
 HOME_FEATURED = 5
 HOME_PER_CATEGORY = 4
+HOME_ALBUMS = 6
+ALBUM_PAGE_SIZE = 12
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class Output:
     """One file of the output folder and how to produce it.
 
     ``kind`` is ``page`` (a template), ``feed-rss``, ``feed-atom``, ``feed-campaigns``,
-    ``ics``, ``sitemap``, ``robots`` or ``copy`` (a file published as it is, from ``source``).
+    ``ics``, ``sitemap``, ``robots``, ``ratings-list`` or ``copy`` (a file published as it is,
+    from ``source``).
     """
 
     path: str
@@ -134,8 +138,8 @@ def page_path(url: str) -> str:
     return f"{url}index.html"
 
 
-def paginate(base_url: str, items: Sequence[Article], size: int,
-             segment: str) -> Iterator[tuple[Pagination, Sequence[Article]]]:
+def paginate(base_url: str, items: Sequence[Any], size: int,
+             segment: str) -> Iterator[tuple[Pagination, Sequence[Any]]]:
     """Split a listing into pages at ``base/``, ``base/trang-2/`` …; an empty listing still has
     its first page."""
     total = max(1, -(-len(items) // size))
@@ -170,9 +174,10 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
         shown = {id(article), *(id(a) for a in related[index])}
         others = [a for a in site.articles[: OTHER_COUNT + len(shown)]
                   if id(a) not in shown][:OTHER_COUNT]
-        add(Output(page_path(article.url), "page", article.source, "article.html", {
-            "article": article, "related": related[index], "others": others,
-        }))
+        context = {"article": article, "related": related[index], "others": others}
+        if article.album and (album := site.album(article.album)):
+            context["album"] = album  # the gallery block: its page changes with the album
+        add(Output(page_path(article.url), "page", article.source, "article.html", context))
     if site.campaigns:
         campaigns_url = config.urls.campaigns + "/"
         add(Output(page_path(campaigns_url), "page", "the campaigns index", "campaigns.html"))
@@ -187,9 +192,17 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
                    context={"campaign": campaign}))
     for page in site.pages:
         add(Output(page_path(page.url), "page", page.source, "page.html", {"page": page}))
+    if site.albums:
+        for pagination, albums in paginate(config.urls.albums + "/", site.albums,
+                                           ALBUM_PAGE_SIZE, config.urls.page):
+            add(Output(page_path(pagination.urls[pagination.number - 1]), "page",
+                       "the albums index", "albums.html",
+                       {"albums": albums, "pagination": pagination}))
+    for album in site.albums:
+        add(Output(page_path(album.url), "page", album.source, "album.html", {"album": album}))
 
     add(Output(page_path(config.urls.sitemap + "/"), "page", "the sitemap page",
-               "sitemap.html", {}))
+               "sitemap.html", {"albums": site.albums}))
     add(Output(page_path(config.urls.search + "/"), "page", "the search page", "search.html",
                {"shards": search_shards(site)}))
     add(Output("404.html", "page", "the not-found page", "404.html", {}))
@@ -198,8 +211,15 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
     add(Output("atom.xml", "feed-atom", "the site feed", context={"listing": root_listing}))
     add(Output("sitemap.xml", "sitemap", "the sitemap"))
     add(Output("robots.txt", "robots", "robots.txt"))
+    if config.ratings_endpoint:
+        add(Output(PUBLISHED_FILE, "ratings-list", "the articles the ratings service accepts"))
     for asset in site.assets:
-        add(Output(asset.url, "copy", asset.source.as_posix(), source=asset.source))
+        picture = site.picture(asset.url)
+        # A processed image is published from the image cache: upright, without metadata.
+        add(Output(asset.url, "copy", asset.source.as_posix(),
+                   source=picture.file if picture else asset.source))
+        for rendition in picture.renditions if picture else ():
+            add(Output(rendition.url, "copy", asset.source.as_posix(), source=rendition.file))
     for path, source in static_files:
         add(Output(path, "copy", "the theme", source=source))
     return outputs, _check_collisions(outputs)
@@ -213,6 +233,8 @@ def _home_context(site: Site) -> dict[str, Any]:
         "category_blocks": [
             (c.term, c.articles[:HOME_PER_CATEGORY]) for c in site.categories if c.articles
         ],
+        # The strip is a shared block; listing its albums here re-renders home when they change.
+        "home_albums": site.home_albums[:HOME_ALBUMS],
     }
 
 

@@ -29,10 +29,12 @@ from portal.feeds import (
     render_rss,
     render_sitemap,
 )
+from portal.images.markup import make_responsive, picture_index
 from portal.labels import labels_for
 from portal.model import Site
 from portal.parallel import forked_pool, worker_count
 from portal.plan import Output
+from portal.ratings.published import render_published
 from portal.vietnamese import format_size
 from portal.write import stage_file
 
@@ -83,7 +85,9 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
     def abs_url(path: str) -> str:
         return config.base_url + quote(names.get(path, path))
 
-    env.globals.update(site=site, config=config, url=url, abs_url=abs_url)
+    env.globals.update(site=site, config=config, url=url, abs_url=abs_url,
+                       responsive=make_responsive(picture_index(site.pictures,
+                                                                config.base_path), url))
     env.filters["filesize"] = format_size
     return env
 
@@ -251,6 +255,8 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
         return render_sitemap(site, html_urls)
     if output.kind == "robots":
         return render_robots(site)
+    if output.kind == "ratings-list":
+        return render_published(site)
     page = output.context.get("page")
     try:
         return _render_page(env, shared, site, output, page)
@@ -290,6 +296,7 @@ def _render_page(env: jinja2.Environment, shared: SharedBlocks, site: Site, outp
         banner=shared.block("banner", lang),
         sidebar=shared.block("sidebar", lang),
         footer=shared.block("footer", lang),
+        album_strip=shared.block("album_strip", lang),
         **shared.item_functions(lang),
     )
     return html.encode("utf-8")

@@ -15,8 +15,10 @@ from portal.config import SiteConfig
 from portal.errors import UsageError
 from portal.vietnamese import nfc, slugify
 
-KINDS = ("article", "campaign", "page")
-FOLDERS = {"article": "articles", "campaign": "campaigns", "page": "pages"}
+KINDS = ("article", "campaign", "page", "album")
+FOLDERS = {"article": "articles", "campaign": "campaigns", "page": "pages", "album": "albums"}
+BUNDLED = ("album",)
+"""Kinds that are a folder (``<slug>/index.md``) with their files beside it."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,17 @@ def _front_matter(kind: str, title: str, now: datetime) -> str:
             "file: ke-hoach.pdf}",
         ]
         body = "Giới thiệu chuyên đề.\n"
+    elif kind == "album":
+        lines = [
+            f"title: {_quoted(title)}",
+            f"date: {today}",
+            "# home: true",
+            "# cover: anh-01.jpg",
+            "# photos:",
+            "#   - {file: anh-01.jpg, caption: Chú thích hiện dưới ảnh, alt: Mô tả ảnh}",
+        ]
+        body = ("Giới thiệu album. Chép ảnh (JPEG, PNG, WebP) vào thư mục này; ảnh nào cũng "
+                "cần 'caption' hoặc 'alt' trong 'photos'.\n")
     else:
         lines = [
             f"title: {_quoted(title)}",
@@ -82,7 +95,7 @@ def create_content(config: SiteConfig, kind: str, title: str, now: datetime) -> 
         raise UsageError(f"new {kind}: the title {title!r} has no letters or digits to make a "
                          "file name from")
     folder = config.content_dir / FOLDERS[kind]
-    path = folder / f"{slug}.md"
+    path = folder / slug / "index.md" if kind in BUNDLED else folder / f"{slug}.md"
     for existing in (path, folder / slug / "index.md", folder / f"{slug}.md"):
         if existing.exists():
             raise UsageError(f"new {kind}: {existing.relative_to(config.site_dir)} already "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from portal.albums import check_album_references, make_album
 from portal.bodies import BodyStore, NoStore, SafeBody, make_bodies
 from portal.campaigns import check_dates, make_campaign, sort_campaigns
 from portal.config import SiteConfig
@@ -24,7 +25,7 @@ from portal.markdown_render import (
     first_paragraph_text,
     plain_text,
 )
-from portal.model import Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
+from portal.model import Album, Article, Asset, Attachment, Campaign, Listing, Page, Site, Term
 from portal.parse import ParsedSource
 from portal.schedule import plan_schedule
 from portal.schema import Context, Location, validate
@@ -68,6 +69,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     published = [e for e in entries if e.published]
     diagnostics.extend(_check_unique_urls(published))
     diagnostics.extend(_check_campaign_references(published))
+    diagnostics.extend(check_album_references(published))
     categories = _category_terms(config, published, diagnostics)
     tags = _tag_terms(config, published)
 
@@ -82,6 +84,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     articles: list[Article] = []
     pages: list[Page] = []
     campaigns: list[Campaign] = []
+    albums: list[Album] = []
     for entry, linker, body in zip(published, linkers, bodies, strict=True):
         if entry.kind == "article":
             articles.append(_make_article(entry, body, categories, tags, linker))
@@ -89,12 +92,18 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
             body_html = body.html
             summary = _shorten(entry.values["summary"] or first_paragraph_text(body_html))
             campaigns.append(make_campaign(entry, body_html, summary, linker, now, diagnostics))
+        elif entry.kind == "album":
+            summary = _shorten(entry.values["summary"] or first_paragraph_text(body.html))
+            if album := make_album(entry, body.html, summary, linker, diagnostics):
+                albums.append(album)
         else:
             pages.append(_make_page(config, entry, body.html))
 
     articles.sort(key=lambda a: (collation_key(a.title), a.source))
     articles.sort(key=lambda a: a.date.moment, reverse=True)
     pages.sort(key=lambda p: (collation_key(p.title), p.source))
+    albums.sort(key=lambda a: (collation_key(a.title), a.source))
+    albums.sort(key=lambda a: a.date.moment, reverse=True)
     members: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         if article.campaign:
@@ -112,6 +121,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
                        order=lambda t: collation_key(t.name)),
         campaigns=tuple(campaigns),
         assets=tuple(sorted(assets.values(), key=lambda a: a.url)),
+        albums=tuple(albums),
         schedule=plan_schedule(
             [(e.values["date"].moment, e.rel, e.values["title"]) for e in entries
              if e.reason == "scheduled"], campaigns, now),
@@ -205,6 +215,9 @@ def _make_entry(config: SiteConfig, parsed: ParsedSource, ctx: Context, now: dat
     elif source.kind == "campaign":
         url = f"{config.urls.campaigns}/{slug}/"
         future = False
+    elif source.kind == "album":
+        url = f"{config.urls.albums}/{slug}/"
+        future = values["date"].moment > now
     else:
         url = f"{slug}/"
         future = False
@@ -330,6 +343,7 @@ def _make_article(entry: Entry, body: SafeBody, categories: dict[str, Term],
         featured=values["featured"],
         draft=values["draft"],
         attachments=_attachments(entry, linker),
+        album=values["album"],
     )
 
 

@@ -5,6 +5,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
+from PIL import Image
 
 from portal.errors import BuildError
 
@@ -121,14 +122,16 @@ def test_bundle_files_are_published_beside_the_article(site):
           - file: ke-hoach.pdf
             title: Kế hoạch số 12
     """, "![Toàn cảnh hội nghị](hoi-nghi.png)\n")
-    (site.root / "content/articles/bai-co-anh/hoi-nghi.png").write_bytes(b"\x89PNG fake")
+    Image.new("RGB", (40, 30), "red").save(site.root / "content/articles/bai-co-anh/hoi-nghi.png")
     (site.root / "content/articles/bai-co-anh/ke-hoach.pdf").write_bytes(b"%PDF" + b"x" * 3000)
     site.build()
     html = site.read("tin-tuc/bai-co-anh/index.html")
-    assert '<img alt="Toàn cảnh hội nghị" src="/tin-tuc/bai-co-anh/hoi-nghi.png">' in html
+    assert ('<img alt="Toàn cảnh hội nghị" src="/tin-tuc/bai-co-anh/hoi-nghi.png" width="40" '
+            'height="30" loading="lazy" decoding="async">') in html
     assert ('<a href="/tin-tuc/bai-co-anh/ke-hoach.pdf" download>Kế hoạch số 12</a> '
             '<span class="file-info">(PDF, 3 KB)</span>') in html
-    assert (site.output / "tin-tuc/bai-co-anh/hoi-nghi.png").read_bytes() == b"\x89PNG fake"
+    with Image.open(site.output / "tin-tuc/bai-co-anh/hoi-nghi.png") as published:
+        assert (published.format, published.size) == ("PNG", (40, 30))
 
 
 def test_two_sources_with_one_url_is_an_error_naming_both(site):

@@ -26,7 +26,7 @@ def test_all_errors_of_a_build_are_reported_together(site):
         "content/articles/a.md:3: wrong value for 'date': expected a date like 2023-03-09, "
         "2023-03-09 08:30 or 09/03/2023, got '31/02/2023' (no such day or time)",
         "content/articles/a.md:4: unknown front-matter key 'tittle': expected one of "
-        "attachments, author, campaign, category, date, draft, featured, image, image_alt, "
+        "album, attachments, author, campaign, category, date, draft, featured, image, image_alt, "
         "slug, summary, tags, title, updated, got 'tittle' (did you mean 'title'?)",
         "content/articles/b.md:1: missing required front-matter key 'title': expected a "
         "non-empty text, got nothing",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SiteFolder
+from photos import make_photo
 
 from portal.pipeline import BuildOptions, build
 
@@ -134,7 +135,39 @@ class Editor:
             f"{' '.join(self.rng.choices(WORDS, k=12))}.\n",
         )
 
+    def album_text(self) -> str:
+        folder = self.site.root / "content/albums/le-hoi"
+        files = sorted(p.name for p in folder.glob("*.jpg"))
+        captions = "".join(f"  - {{file: {name}, caption: Ảnh {self.rng.randint(0, 9)}}}\n"
+                           for name in files)
+        home = "home: true\n" if self.rng.random() < 0.5 else ""
+        return f"---\ntitle: Lễ hội\ndate: 2023-06-01\n{home}photos:\n{captions}---\n\nx\n"
+
+    def edit_album(self) -> None:
+        """Add, replace (new size) or remove a photo, or change captions and ``home``."""
+        folder = self.site.root / "content/albums/le-hoi"
+        photos = sorted(folder.glob("*.jpg"))
+        choice = self.rng.choice(["add", "replace", "remove", "text"])
+        if choice == "add" or (choice == "remove" and len(photos) < 2):
+            self.counter += 1
+            make_photo(folder / f"anh-{self.counter}.jpg", (400, 300), self.counter)
+        elif choice == "replace":
+            make_photo(self.rng.choice(photos), self.rng.choice([(400, 300), (700, 400)]),
+                       self.rng.randint(0, 99))
+        elif choice == "remove":
+            self.rng.choice(photos).unlink()
+        self.site.write("content/albums/le-hoi/index.md", self.album_text())
+
+    def show_album(self) -> None:
+        path = self.rng.choice(self.articles())
+        text = path.read_text(encoding="utf-8")
+        text = (text.replace("album: le-hoi\n", "") if "album: le-hoi\n" in text
+                else text.replace("---\n", "---\nalbum: le-hoi\n", 1))
+        path.write_text(text, encoding="utf-8")
+
     ACTIONS = (
+        "edit_album",
+        "show_album",
         "create",
         "edit_body",
         "edit_title",
@@ -184,6 +217,8 @@ def test_incremental_builds_equal_clean_builds(make_site, tmp_path, seed):
     editor = Editor(site, rng)
     for _ in range(6):
         editor.create()
+    make_photo(site.root / "content/albums/le-hoi/anh-0.jpg", (400, 300), 0)
+    site.write("content/albums/le-hoi/index.md", editor.album_text())
     build(BuildOptions(site_dir=site.root, now=NOW), environ={})
     for step in range(10):
         action = rng.choice(Editor.ACTIONS)

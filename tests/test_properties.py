@@ -1,4 +1,5 @@
-"""Property-based tests: slugs, dates and sanitising hold for any input, not just examples."""
+"""Property-based tests: slugs, dates, sanitising, front matter and site.toml hold for any
+input, not just examples."""
 
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -6,8 +7,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portal.config import load_config
 from portal.dates import DateFormatError, parse_date
+from portal.discover import SourceFile
+from portal.errors import BuildError
 from portal.markdown_render import MarkdownRenderer, sanitise
+from portal.parse import read_source
 from portal.vietnamese import is_safe_slug, slugify
 
 VIETNAMESE = st.text(alphabet=st.sampled_from(
@@ -68,3 +73,65 @@ class _Elements(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.elements.append((tag, attrs))
+
+
+# ---- Front matter and configuration: any bytes give a parse or house-style errors, never
+# another exception ----
+
+FRONT_MATTER_PIECES = st.sampled_from([
+    "---\n", "---", "title: ", "date: 2023-03-09\n", "tags: [", "]", "{", "}", "- ", "  ",
+    "\n", "&a ", "*a", "!!python/object/apply:os.system ", "!!binary ", "'", '"', ":", "#",
+    "\t", "? ", "|\n", ">\n", "\ufeff", "\r\n", "\x00", "%YAML 1.1\n", "...\n", "[" * 300,
+    "Tiếng Việt", "<script>", "{{ 7*7 }}",
+])
+
+
+def _diagnostics_are_house_style(diagnostics, rel):
+    for diagnostic in diagnostics:
+        assert diagnostic.path == rel
+        assert diagnostic.line >= 0
+        assert ": expected " in diagnostic.message and ", got " in diagnostic.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=300),
+                 st.lists(FRONT_MATTER_PIECES, max_size=20).map(lambda p: "".join(p).encode()),
+                 st.text(max_size=200).map(lambda t: ("---\n" + t + "\n---\nx\n").encode())))
+def test_front_matter_parser_fails_only_with_diagnostics(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fm")
+    path = folder / "a.md"
+    path.write_bytes(data)
+    source = SourceFile("article", path, "content/articles/a.md", None)
+    parsed, diagnostics = read_source(source)
+    _diagnostics_are_house_style(diagnostics, source.rel)
+    if parsed is None:
+        assert any(d.is_error for d in diagnostics)
+    else:
+        assert isinstance(parsed.meta, dict)
+        assert all(line >= 1 for line in parsed.key_lines.values())
+        assert "\r" not in parsed.body
+
+
+CONFIG_PIECES = st.sampled_from([
+    'title = "T"\n', 'base_url = "https://x.example.gov.vn/"\n', "[body]\n", 'name = "B"\n',
+    "[contact]\n", 'email = "<script>"\n', "[[menu]]\n", 'label = "L"\n',
+    'url = "javascript:alert(1)"\n', 'url = "/tin-tuc/"\n', "weight = 1e400\n", "page_size = -1\n",
+    'timezone = "../../etc/passwd"\n', 'output_dir = "/etc"\n', 'output_dir = "../.."\n',
+    'cache_dir = "content"\n', "[analytics]\n", 'script = "http://x"\n', "[labels.vi]\n",
+    'x = 1\n', "= \n", "[", '"\\u0000"\n', "\ufeff", "\x00", "[search]\n", "first_pages = 0\n",
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(CONFIG_PIECES, max_size=14).map(lambda p: "".join(p).encode())
+       | st.binary(max_size=200))
+def test_config_loading_fails_only_with_build_errors(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("cfg")
+    (folder / "site.toml").write_bytes(data)
+    try:
+        config = load_config(folder.resolve())
+    except BuildError as exc:
+        assert exc.errors
+        _diagnostics_are_house_style(exc.diagnostics, "site.toml")
+    else:
+        assert config.output_dir.resolve().is_relative_to(folder.resolve())

@@ -1,0 +1,51 @@
+"""How deeply a Markdown body nests, checked before Python-Markdown sees it.
+
+Python-Markdown walks its element tree recursively and matches brackets by scanning ahead, so a
+body of thousands of nested list levels, quote markers, emphasis marks or open brackets would
+exhaust Python's recursion limit or take minutes. No real article nests a hundred levels: such a
+body is refused with the line where it goes too deep, before any conversion starts.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_NESTING = 100
+"""Levels of lists, quotes, brackets or emphasis marks a body may nest (Python-Markdown's own
+limit lies above 200)."""
+_PREFIX = re.compile(r"[ \t>]*")
+_MARK_RUN = re.compile(r"\*+|_+")
+_MARKER = re.compile(r"> ?")
+_BRACKET = re.compile(r"\\.|[\[\]]")
+
+
+def deepest_nesting(text: str, limit: int = MAX_NESTING) -> tuple[int, int] | None:
+    """The first (line index, depth) where ``text`` nests deeper than ``limit``, else None.
+
+    A line's depth is its quote markers plus its indentation in steps of four columns (the
+    indent of one nested list level), or its longest run of ``*``/``_`` marks, or how many
+    ``[`` are open in its paragraph.
+    """
+    open_brackets = 0
+    for index, line in enumerate(text.split("\n")):
+        if not line.strip():
+            open_brackets = 0
+            continue
+        prefix = _PREFIX.match(line).group(0)
+        columns = len(_MARKER.sub("", prefix).expandtabs(4))
+        depth = prefix.count(">") + columns // 4
+        runs = [len(run) for run in _MARK_RUN.findall(line)]
+        if runs and line.strip(" \t*_-") != "":  # a line of marks alone is a rule, not emphasis
+            depth = max(depth, max(runs))
+        if "[" in line or "]" in line:
+            for bracket in _BRACKET.finditer(line):
+                if bracket.group(0) == "[":
+                    open_brackets += 1
+                    depth = max(depth, open_brackets)
+                elif bracket.group(0) == "]":
+                    open_brackets = max(0, open_brackets - 1)
+        else:
+            depth = max(depth, open_brackets)
+        if depth > limit:
+            return index, depth
+    return None
