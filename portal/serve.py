@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler, StaticFileHandler
 from livereload.server import LiveScriptInjector
 from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
@@ -33,6 +36,8 @@ from portal.config import PREVIEW_FOLDER, load_config
 from portal.errors import BuildError, OutputError, UsageError
 from portal.pipeline import BuildOptions, BuildResult, build
 from portal.quick import PreviewState, QuickResult, rebuild_bodies
+from portal.ratings.server import RunningService, start_in_thread
+from portal.ratings.settings import settings_for_site
 
 CLIENT_SCRIPT = Path(__file__).with_name("serve_client.js")
 STATUS_PATH = "/__portal__/status.json"
@@ -260,9 +265,46 @@ class _Injector(LiveScriptInjector):
     script = b'<script src="/__portal__/client.js" defer></script>'
 
 
-def make_application(previewer: Previewer) -> web.Application:
+class _RatingsProxy(web.RequestHandler):
+    """Forwards the ratings API of the previewed pages to the service started beside the
+    preview, so votes stay same-origin as behind the documented nginx proxy."""
+
+    SUPPORTED_METHODS = ("GET", "POST", "OPTIONS")
+    SKIPPED = frozenset({"content-length", "transfer-encoding", "connection", "host"})
+
+    def initialize(self, target: str) -> None:
+        self.target = target
+
+    async def _forward(self, rest: str) -> None:
+        query = f"?{self.request.query}" if self.request.query else ""
+        headers = {k: v for k, v in self.request.headers.get_all()
+                   if k.lower() not in self.SKIPPED}
+        headers["X-Forwarded-For"] = self.request.remote_ip or "127.0.0.1"
+        response = await AsyncHTTPClient().fetch(HTTPRequest(
+            self.target + rest + query, method=self.request.method, headers=headers,
+            body=self.request.body if self.request.method == "POST" else None,
+            follow_redirects=False, allow_nonstandard_methods=True), raise_error=False)
+        if response.code == 599:  # no answer at all
+            self.set_status(502)
+            self.finish({"error": "the ratings service beside the preview did not answer"})
+            return
+        self.set_status(response.code, response.reason)
+        for name, value in response.headers.get_all():
+            if name.lower() not in self.SKIPPED:
+                self.add_header(name, value)
+        self.finish(response.body or b"")
+
+    get = post = options = _forward
+
+
+def make_application(previewer: Previewer,
+                     ratings: tuple[str, str] | None = None) -> web.Application:
+    """``ratings`` is (path prefix the pages post to, URL of the service) when one runs."""
+    proxy = [(re.escape(ratings[0]) + "(.*)", _RatingsProxy, {"target": ratings[1]})] \
+        if ratings else []
     return web.Application(
         handlers=[
+            *proxy,
             (r"/livereload", LiveReloadHandler),
             (r"/livereload\.js", LiveReloadJSHandler),
             (STATUS_PATH.replace(".", r"\."), _Status, {"previewer": previewer}),
@@ -306,8 +348,11 @@ def start_preview(options: ServeOptions, log: Log,
     previewer = Previewer(options, output_dir, log, base_url=url)
     previewer.rebuild()
     output_dir.mkdir(parents=True, exist_ok=True)
+    service = start_ratings(site_dir, output_dir, url)
     loop = IOLoop.current()
-    server = HTTPServer(make_application(previewer))
+    server = HTTPServer(make_application(
+        previewer, (urlsplit(urljoin(url, service[0])).path, service[1].url) if service
+        else None))
     server.add_sockets(sockets)
 
     def changed(paths: set[str]) -> None:
@@ -331,6 +376,22 @@ def start_preview(options: ServeOptions, log: Log,
     finally:
         watcher.stop()
         server.stop()
+        if service:
+            service[1].stop()
+
+
+def start_ratings(site_dir: Path, output_dir: Path,
+                  url: str) -> tuple[str, RunningService] | None:
+    """The ratings service beside the preview, when the site has one at a path of its own
+    (``[ratings] endpoint = "/api/ratings/"``): a free port, the preview's origin, and a
+    database of its own in the cache, so trial votes never mix with readers' votes."""
+    config = load_config(site_dir)
+    endpoint = config.ratings_endpoint
+    if config.ratings is None or not endpoint or urlsplit(endpoint).netloc:
+        return None
+    settings = settings_for_site(config, port=0, output_dir=output_dir, origin=url,
+                                 database=config.cache_dir / "preview-ratings.sqlite3")
+    return endpoint, start_in_thread(settings)
 
 
 def _relative(site_dir: Path, path: str) -> str:

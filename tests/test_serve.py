@@ -138,3 +138,23 @@ def test_edit_break_and_fix_in_the_browser(site, page):
                           "Nội dung đã sửa lại.\n", encoding="utf-8")
         page.get_by_text("Nội dung đã sửa lại.").wait_for(timeout=DEADLINE * 1000)
         assert overlay.count() == 0
+
+
+def test_the_ratings_service_runs_beside_the_preview_on_its_origin(site):
+    config = (site.root / "site.toml").read_text(encoding="utf-8")
+    site.write("site.toml", config + '\n[ratings]\nendpoint = "/api/ratings/"\n')
+    site.article("tin.md", "title: Tin thử\ndate: 2023-12-01")
+    with running_serve(site.root) as url:
+        origin = url.rstrip("/")
+        vote = urllib.request.Request(
+            url + "api/ratings/votes", method="POST",
+            data=json.dumps({"article": "tin-thu", "stars": 4}).encode(),
+            headers={"Content-Type": "application/json", "Origin": origin})
+        with urllib.request.urlopen(vote, timeout=10) as response:
+            assert json.load(response) == {"article": "tin-thu", "stars": 4, "average": 4.0,
+                                           "votes": 1}
+            assert "portal_voter=" in response.headers["Set-Cookie"]
+        with urllib.request.urlopen(url + "api/ratings/scores/tin-thu", timeout=10) as answer:
+            assert json.load(answer) == {"article": "tin-thu", "average": 4.0, "votes": 1}
+    assert (site.root / ".portal-cache/preview-ratings.sqlite3").is_file()
+    assert not (site.root / "ratings.sqlite3").exists(), "trial votes stay out of the real store"
