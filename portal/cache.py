@@ -102,6 +102,14 @@ class BuildCache:
         self.db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?)",
                         (key, pickle.dumps(body, pickle.HIGHEST_PROTOCOL)))
 
+    def forget_outputs(self, output_dir: str, paths: list[str]) -> None:
+        """Drop the fingerprints of files about to be written outside a full build (the
+        preview's quick path), so the next full build renders them again rather than trust
+        a fingerprint that no longer describes them. Committed at once."""
+        with self.db:
+            self.db.executemany("DELETE FROM outputs WHERE dir = ? AND path = ?",
+                                [(output_dir, path) for path in paths])
+
     def begin_writing(self, output_dir: str) -> None:
         """Called before the first file moves into ``output_dir``. A build killed from here
         until :meth:`commit` leaves files the stored fingerprints do not describe (a page of

@@ -98,3 +98,18 @@ def _rebuilt(site, state):
     result = build(BuildOptions(site_dir=site.root, now=NOW, output_dir=state.output_dir,
                                 search=False), environ={})
     return result.site, result.outputs, state.output_dir, False
+
+
+def test_a_full_build_after_the_quick_path_never_trusts_a_stale_fingerprint(preview, tmp_path):
+    """Body edited (quick path), then reverted together with a change the quick path
+    declines: the full incremental build must put the original page back."""
+    site, state = preview
+    rel = "content/articles/tin-5.md"
+    original = (site.root / rel).read_text(encoding="utf-8")
+    site.write(rel, article(5, body="Nội dung tạm thời."))
+    assert rebuild_bodies(state, {rel}) is not None
+    site.write(rel, original)
+    site.write("content/articles/tin-6.md", article(6).replace("Tin số 6", "Tin số sáu"))
+    build(BuildOptions(site_dir=site.root, now=NOW, output_dir=state.output_dir, search=False),
+          environ={})
+    assert files_of(state.output_dir) == clean_build(site, tmp_path)
