@@ -44,6 +44,24 @@ def markdown_key(settings: str, text: str) -> str:
     return hashlib.sha256(f"{settings}\0{text}".encode()).hexdigest()
 
 
+def forget_outputs(folder: Path, output_dir: str, paths: list[str]) -> None:
+    """Drop the fingerprints of files about to be written outside a full build (the
+    preview's quick path), so the next full build renders them again rather than trust a
+    fingerprint that no longer describes them. Committed at once; cheap (no cache load)."""
+    path = folder / "build.sqlite"
+    if not path.is_file():
+        return
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.executemany("DELETE FROM outputs WHERE dir = ? AND path = ?",
+                           [(output_dir, rel) for rel in paths])
+    except sqlite3.OperationalError:
+        pass  # another layout: the next build starts afresh anyway
+    finally:
+        db.close()
+
+
 class BuildCache:
     """Reads everything it may need up front; collects what to store; commits once."""
 
@@ -101,14 +119,6 @@ class BuildCache:
     def store_body(self, key: str, body: SafeBody) -> None:
         self.db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?)",
                         (key, pickle.dumps(body, pickle.HIGHEST_PROTOCOL)))
-
-    def forget_outputs(self, output_dir: str, paths: list[str]) -> None:
-        """Drop the fingerprints of files about to be written outside a full build (the
-        preview's quick path), so the next full build renders them again rather than trust
-        a fingerprint that no longer describes them. Committed at once."""
-        with self.db:
-            self.db.executemany("DELETE FROM outputs WHERE dir = ? AND path = ?",
-                                [(output_dir, path) for path in paths])
 
     def begin_writing(self, output_dir: str) -> None:
         """Called before the first file moves into ``output_dir``. A build killed from here

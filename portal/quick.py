@@ -17,9 +17,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal.cache import BuildCache
+from portal.cache import forget_outputs
 from portal.discover import source_at
-from portal.fingerprint import engine_version
 from portal.model import Article, Campaign, Listing, Site
 from portal.parse import read_source
 from portal.plan import Output
@@ -69,11 +68,8 @@ def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None
     new_site = _swap_site(site, swaps)
     outputs = tuple(_swap_output(output, swaps) for output in state.outputs)
     todo = [new for old, new in zip(state.outputs, outputs, strict=True) if new is not old]
-    cache = BuildCache(site.config.cache_dir, engine_version())
-    try:  # before writing: a kill in between must not leave a trusted stale fingerprint
-        cache.forget_outputs(str(site.config.output_dir), [o.path for o in todo])
-    finally:
-        cache.close()
+    # Before writing: a kill in between must not leave a trusted stale fingerprint.
+    forget_outputs(site.config.cache_dir, str(site.config.output_dir), [o.path for o in todo])
     staging = staging_dir_for(state.output_dir)
     report = render_outputs(new_site, todo, [], state.output_dir, staging)
     write_output(state.output_dir, staging, report.staged, {}, [], prune=False)
