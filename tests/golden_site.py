@@ -19,6 +19,9 @@ GOLDEN_NOW = "2024-01-01 08:00"
 SKIPPED = ("static/", "pagefind/")
 """Theme assets (fonts, CSS) are copied verbatim and the search index is Pagefind's binary
 format (tested in the browser); the golden files cover what the engine makes."""
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+"""Encoded images depend on the Pillow and libwebp builds installed; ``tests/test_images.py``
+checks their sizes, formats and metadata, the golden pages their markup."""
 
 
 def build_sample(output: Path) -> None:
@@ -37,7 +40,8 @@ them as ``.HASH.`` here, so a theme edit does not change the golden files
 def read_tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): ASSET_HASH.sub(rb"\1.HASH.\2", p.read_bytes())
             for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.relative_to(folder).as_posix().startswith(SKIPPED)}
+            if p.is_file() and not p.relative_to(folder).as_posix().startswith(SKIPPED)
+            and p.suffix.lower() not in IMAGE_SUFFIXES}
 
 
 def regenerate() -> None:
