@@ -10,15 +10,13 @@ part of what the build produces, so the output folder's stale-file rule covers t
 from __future__ import annotations
 
 import gzip
-import multiprocessing
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import brotli
 
-from portal.parallel import worker_count
+from portal.parallel import forked_pool, worker_count
+from portal.write import write_atomically
 
 COMPRESSIBLE = (".html", ".css", ".js", ".mjs", ".xml", ".svg", ".json", ".txt", ".ics",
                 ".webmanifest")
@@ -52,7 +50,7 @@ def write_precompressed(output_dir: Path, paths: Iterable[str]) -> list[str]:
             for path in dict.fromkeys(p for p, _ in todo)]
     workers = worker_count(len(jobs), PARALLEL_MINIMUM)
     if workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with forked_pool(workers) as pool:
             written = [w for part in pool.imap_unordered(_compress, jobs, chunksize=16)
                        for w in part]
     else:
@@ -78,17 +76,5 @@ def _compress(job: tuple[Path, str, list[str]]) -> list[str]:
     output_dir, path, suffixes = job
     data = (output_dir / path).read_bytes()
     for suffix in suffixes:
-        _write_atomically(output_dir / (path + suffix), ENCODINGS[suffix](data))
+        write_atomically(output_dir / (path + suffix), ENCODINGS[suffix](data))
     return [path + suffix for suffix in suffixes]
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -111,6 +111,13 @@ def _write_if_changed(output_dir: Path, rel: str, data: bytes) -> bool:
             and target.read_bytes() == data):
         return False
     _clear_way(output_dir, target)
+    write_atomically(target, data)
+    return True
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """A temporary file beside ``target``, renamed over it: readers (and a host serving the
+    folder) see the old file or the new one, never part of one."""
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -120,7 +127,6 @@ def _write_if_changed(output_dir: Path, rel: str, data: bytes) -> bool:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return True
 
 
 def _remove_stale(output_dir: Path, keep: set[str]) -> int:

@@ -20,6 +20,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from portal.errors import BuildError
 from portal.images.plan import ImageJob, full_name, rendition_name, unreadable
+from portal.parallel import forked_pool
 
 DONE = "done"
 """Written last into a job's cache folder: a folder without it is incomplete."""
@@ -50,7 +51,7 @@ def make_images(jobs: Iterable[ImageJob], site_dir: Path,
     count = min(workers, len(todo), os.cpu_count() or 1)
     if count > 1 and "fork" in multiprocessing.get_all_start_methods():
         # One image per process: the memory of a big photo goes back when its job ends.
-        with multiprocessing.get_context("fork").Pool(count, maxtasksperchild=1) as pool:
+        with forked_pool(count, maxtasksperchild=1) as pool:
             results = list(pool.imap_unordered(_run, todo, chunksize=1))
     else:
         results = [_run(job) for job in todo]
