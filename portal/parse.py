@@ -117,6 +117,8 @@ def parse_text(source: SourceFile, text: str) -> tuple[ParsedSource | None, list
     except RecursionError:
         return None, [_too_deep_front_matter(rel, fm_text, fm_line)]
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in (exc.problem or ""):  # newer PyYAML stops before recursing
+            return None, [_too_deep_front_matter(rel, fm_text, fm_line)]
         mark = exc.problem_mark or exc.context_mark
         line = fm_line + (mark.line if mark else 0)
         problem = exc.problem or exc.context or "unreadable YAML"
