@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from portal.check import CheckOptions, check_site
 from portal.config import load_config
 from portal.errors import BuildError, OutputError, UsageError
 from portal.linkcheck import check_links
 from portal.pipeline import BuildOptions, build, resolve_now
 from portal.scaffold import KINDS, create_content
 from portal.schedule import write_schedule
-from portal.serve import RunningPreview, ServeOptions, start_preview
 
 
 class _Parser(argparse.ArgumentParser):
@@ -205,6 +203,8 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from portal.check import CheckOptions, check_site  # not loaded by every build
+
     options = CheckOptions(site_dir=args.site, now=args.now, include_drafts=args.drafts,
                            external=args.external)
     try:
@@ -227,6 +227,9 @@ def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # The web server and watcher stack is loaded only when serving: builds start faster.
+    from portal.serve import RunningPreview, ServeOptions, start_preview
+
     options = ServeOptions(site_dir=args.site, host=args.host, port=args.port,
                            output_dir=args.output, now=args.now, include_drafts=args.drafts,
                            search=args.search)
