@@ -44,24 +44,26 @@ class Linker:
             return self.config.base_path + value.lstrip("/")
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         path = unquote(parts.path)
-        line = self.entry.parsed.line_of_text(parts.path)
         if path.endswith(".md"):
-            return self._link_to_item(path, line, value, fragment)
+            return self._link_to_item(path, parts.path, value, fragment)
         if "." not in path.rsplit("/", 1)[-1]:
             return value
-        url = self.publish_file(path, line, "linked file")
+        url = self.publish_file(path, self.entry.parsed.line_of_text(parts.path), "linked file")
         return self.config.base_path + quote(url) + fragment if url else None
 
-    def _link_to_item(self, path: str, line: int, value: str, fragment: str) -> str | None:
+    def _link_to_item(self, path: str, written: str, value: str, fragment: str) -> str | None:
+        """A link to another item; the line (``written`` looked up in the body, which is
+        unpacked for it) is found only when there is something to report."""
         target = (self.entry.parsed.source.folder / path).resolve()
         other = self.by_path.get(target)
         if other is None:
+            line = self.entry.parsed.line_of_text(written)
             self.diagnostics.append(error(self.entry.rel, line, "link to a missing file",
                                           "a Markdown file of this site", repr(value)))
             return None
         if not other.published:
             self.diagnostics.append(warning(
-                self.entry.rel, line,
+                self.entry.rel, self.entry.parsed.line_of_text(written),
                 f"links to {other.rel}, which is not published yet ({other.reason})"))
         return self.config.base_path + other.url + fragment
 

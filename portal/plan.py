@@ -266,9 +266,9 @@ def _related_index(site: Site) -> list[list[Article]]:
                 for other in members[max(0, rank - RELATED_WINDOW): rank + RELATED_WINDOW + 1]:
                     if other != index:
                         scores[index][other] += weight
-    return [[site.articles[i] for i in heapq.nsmallest(
-        RELATED_COUNT, found, key=lambda i, me=index, f=found: (-f[i], abs(i - me), i))]
-        for index, found in enumerate(scores)]
+    return [[site.articles[i] for _, _, i in heapq.nsmallest(
+        RELATED_COUNT, [(-score, abs(i - me), i) for i, score in found.items()])]
+        for me, found in enumerate(scores)]
 
 
 def _check_collisions(outputs: list[Output]) -> list[Diagnostic]:
