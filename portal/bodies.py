@@ -46,29 +46,29 @@ def make_safe_body(html: str, resolutions: tuple[Resolution, ...]) -> SafeBody:
 
 
 class BodyStore(Protocol):
-    def known(self, texts: Sequence[str]) -> list[SafeBody | None]: ...
+    def known(self, digests: Sequence[str]) -> list[SafeBody | None]: ...
     def convert(self, texts: Iterable[str], count: int) -> Iterator[str]: ...
-    def remember(self, text: str, body: SafeBody) -> None: ...
+    def remember(self, digest: str, body: SafeBody) -> None: ...
 
 
 class NoStore:
     """No cache: convert everything (tests and one-off builds)."""
 
-    def known(self, texts: Sequence[str]) -> list[SafeBody | None]:
-        return [None] * len(texts)
+    def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
+        return [None] * len(digests)
 
     def convert(self, texts: Iterable[str], count: int) -> Iterator[str]:
         return iter(convert_all(list(texts)))
 
-    def remember(self, text: str, body: SafeBody) -> None:
+    def remember(self, digest: str, body: SafeBody) -> None:
         pass
 
 
 Resolver = Callable[[str, str], "str | None"]
 
 
-def make_bodies(texts: Sequence[str], resolvers: list[Resolver], store: BodyStore,
-                diagnostics: list) -> list[SafeBody]:
+def make_bodies(texts: Sequence[str], digests: Sequence[str], resolvers: list[Resolver],
+                store: BodyStore, diagnostics: list) -> list[SafeBody]:
     """Safe HTML for each text, resolving its links with the resolver at the same index.
 
     ``texts`` may unpack each text on access: they are streamed through conversion, so a
@@ -76,7 +76,7 @@ def make_bodies(texts: Sequence[str], resolvers: list[Resolver], store: BodyStor
     """
     results: list[SafeBody | None] = []
     misses = []
-    for index, (known, resolve) in enumerate(zip(store.known(texts), resolvers, strict=True)):
+    for index, (known, resolve) in enumerate(zip(store.known(digests), resolvers, strict=True)):
         mark = len(diagnostics)
         if known is not None and all(resolve(attribute, value) == result
                                      for attribute, value, result in known.resolutions):
@@ -96,6 +96,6 @@ def make_bodies(texts: Sequence[str], resolvers: list[Resolver], store: BodyStor
             return result
 
         body = make_safe_body(sanitise(raw_html, recording), tuple(made))
-        store.remember(texts[index], body)
+        store.remember(digests[index], body)
         results[index] = body
     return [body for body in results if body is not None]

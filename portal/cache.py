@@ -25,7 +25,7 @@ from pathlib import Path
 from portal.bodies import SafeBody
 from portal.parse import ParsedSource
 
-FORMAT = "4"
+FORMAT = "5"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
@@ -40,8 +40,9 @@ def stat_key(path: Path) -> str:
     return f"{info.st_mtime_ns}:{info.st_size}"
 
 
-def markdown_key(settings: str, text: str) -> str:
-    return hashlib.sha256(f"{settings}\0{text}".encode()).hexdigest()
+def markdown_key(settings: str, digest: str) -> str:
+    """A converted body's key: the renderer settings and the SHA-256 of its Markdown."""
+    return hashlib.sha256(f"{settings}\0{digest}".encode()).hexdigest()
 
 
 def forget_outputs(folder: Path, output_dir: str, paths: list[str]) -> None:

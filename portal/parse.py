@@ -8,6 +8,7 @@ whichever of the three accepted forms the editor used.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,9 @@ class ParsedSource:
     packed_body: bytes
     """The Markdown body, compressed (see ``packed.py``); read it through ``body``."""
     body_line: int
+    body_digest: str = ""
+    """SHA-256 of the body: what the cache of converted bodies is keyed by, so a rebuild
+    need not unpack a text to find its conversion."""
 
     @property
     def body(self) -> str:
@@ -144,7 +148,8 @@ def parse_text(source: SourceFile, text: str) -> tuple[ParsedSource | None, list
                             "emphasis marks", f"{too_deep[1]} levels")]
     key_lines[""] = 1
     meta = {str(k): v for k, v in data.items()}
-    return ParsedSource(source, meta, key_lines, pack(body), body_line), diagnostics
+    return ParsedSource(source, meta, key_lines, pack(body), body_line,
+                        hashlib.sha256(body.encode()).hexdigest()), diagnostics
 
 
 def _too_deep_front_matter(rel: str, fm_text: str, fm_line: int) -> Diagnostic:

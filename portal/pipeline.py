@@ -298,8 +298,8 @@ class _CachedBodies:
         self.cache = cache
         self.used: set[str] = set()
 
-    def known(self, texts: Sequence[str]) -> list[SafeBody | None]:
-        keys = [markdown_key(SETTINGS, text) for text in texts]
+    def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
+        keys = [markdown_key(SETTINGS, digest) for digest in digests]
         self.used.update(keys)
         found = self.cache.bodies(sorted(set(keys)))
         return [found.get(key) for key in keys]
@@ -307,8 +307,8 @@ class _CachedBodies:
     def convert(self, texts: Iterable[str], count: int) -> Iterator[str]:
         return convert_in_processes(texts, count)
 
-    def remember(self, text: str, body: SafeBody) -> None:
-        self.cache.store_body(markdown_key(SETTINGS, text), body)
+    def remember(self, digest: str, body: SafeBody) -> None:
+        self.cache.store_body(markdown_key(SETTINGS, digest), body)
 
 
 def _global_digest(engine: str, site_dir: Path) -> str:
