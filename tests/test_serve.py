@@ -158,3 +158,35 @@ def test_the_ratings_service_runs_beside_the_preview_on_its_origin(site):
             assert json.load(answer) == {"article": "tin-thu", "average": 4.0, "votes": 1}
     assert (site.root / ".portal-cache/preview-ratings.sqlite3").is_file()
     assert not (site.root / "ratings.sqlite3").exists(), "trial votes stay out of the real store"
+
+
+def test_the_terminal_lists_a_failed_build_and_its_errors(site):
+    site.article("tin.md", "title: Tin thử\ndate: 31/02/2023")
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "serve", "--site", str(site.root), "--port",
+         "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        url = process.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
+        assert status(url)["ok"] is False
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert errors.splitlines()[:2] == [
+        "content/articles/tin.md:3: wrong value for 'date': expected a date like 2023-03-09, "
+        "2023-03-09 08:30 or 09/03/2023, got '31/02/2023' (no such day or time)",
+        "Build failed: the last good pages are still served, with the errors shown on them."]
+
+
+def test_a_port_in_use_is_a_clear_error(site, capsys):
+    import socket
+
+    from portal.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--site", str(site.root), "--port", str(port)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
