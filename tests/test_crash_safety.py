@@ -6,8 +6,23 @@ The harness is ``crash_harness.py``; ``benchmarks/soak_crash.py`` runs it for hu
 
 from __future__ import annotations
 
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+
 import pytest
-from crash_harness import run_first_build_rounds, run_rounds
+from crash_harness import (
+    build_complete,
+    command,
+    environment,
+    run_first_build_rounds,
+    run_rounds,
+    snapshot,
+)
+from photos import make_photo
 
 import portal.pipeline
 
@@ -52,3 +67,44 @@ def test_a_build_stopped_after_moving_files_in_does_not_fool_the_next_one(site, 
 def test_killed_first_builds_leave_no_partial_files(tmp_path):
     rounds = run_first_build_rounds(tmp_path, kills=4, articles=40, seed=SEED)
     assert any(not r.finished for r in rounds), rounds
+
+
+def test_killed_image_work_leaves_the_image_cache_usable(tmp_path):
+    """SIGKILL the whole build (workers included) while photos are being encoded, several
+    times; the cache then holds only finished entries or leftovers the next build prunes, and
+    the repaired output equals a build from an empty cache."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site.toml").write_text('title = "Xã Thử"\nbase_url = "https://xa.example.gov.vn/"\n'
+                                    '\n[body]\nname = "UBND xã Thử"\n', encoding="utf-8")
+    album = site / "content" / "albums" / "le-hoi"
+    for n in range(8):
+        make_photo(album / f"anh-{n}.jpg", (1800, 1200), n)
+    (album / "index.md").write_text("---\ntitle: Lễ hội\ndate: 2023-05-01\n---\n\nẢnh.\n",
+                                    encoding="utf-8")
+    images = site / ".portal-cache" / "images"
+    rng = random.Random(7)
+    killed = 0
+    for _ in range(4):
+        process = subprocess.Popen([*command(site), "--no-search", "-q"], env=environment(),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None and not (
+                images.is_dir() and any(images.rglob(".*"))):
+            time.sleep(0.01)  # until a worker has begun writing a cache entry
+        time.sleep(rng.uniform(0, 0.3))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            killed += 1
+        process.wait()
+        for entry in (p for p in images.glob("*/*") if not p.name.startswith(".")):
+            assert (entry / "done").is_file(), f"unfinished cache entry {entry}"
+    assert killed, "no kill landed during image work"
+
+    build_complete(site)
+    assert not [p for p in images.glob("*/*") if p.name.startswith(".")], "leftovers kept"
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns(".portal-cache", "_site"))
+    build_complete(fresh)
+    assert snapshot(site / "_site") == snapshot(fresh / "_site")
