@@ -17,6 +17,7 @@ import queue
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -125,6 +126,11 @@ class Previewer:
             except (OutputError, UsageError) as exc:
                 result = None
                 errors = (str(exc),)
+            except Exception as exc:  # a defect must not end the preview; say so instead
+                result = None
+                errors = (f"internal error: {type(exc).__name__}: {exc} (this is a defect of "
+                          "the publisher: please report it with the file you changed)",)
+                self.log(traceback.format_exc().rstrip())
             self.state = None if result is None or result.site is None else PreviewState(
                 result.site, result.outputs, self.output_dir, self.options.include_drafts)
             self.status = BuildStatus(builds=self.status.builds + 1, ok=result is not None,

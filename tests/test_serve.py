@@ -190,3 +190,24 @@ def test_a_port_in_use_is_a_clear_error(site, capsys):
         assert main(["serve", "--site", str(site.root), "--port", str(port)]) == 1
     assert capsys.readouterr().err == (
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+
+
+def test_a_defect_during_a_rebuild_is_reported_and_the_preview_goes_on(site, monkeypatch):
+    from portal import serve
+
+    lines: list[str] = []
+    previewer = serve.Previewer(ServeOptions(site_dir=site.root), site.root / "preview",
+                                lines.append)
+
+    def broken(options):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(serve, "build", broken)
+    status_after = previewer.rebuild({"content/articles/a.md"})
+    assert (status_after.ok, status_after.errors) == (False, (
+        "internal error: ZeroDivisionError: division by zero (this is a defect of the "
+        "publisher: please report it with the file you changed)",))
+    assert lines[-1] == ("Build failed: the last good pages are still served, with the "
+                         "errors shown on them.")
+    monkeypatch.undo()
+    assert previewer.rebuild({"content/articles/a.md"}).ok is True
