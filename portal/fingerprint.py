@@ -77,6 +77,13 @@ class Fingerprints:
         return _hash(self.site_digest.encode(), output.path.encode(), output.kind.encode(),
                      (output.template or "").encode(), context)
 
+    def of_sitemap(self, urls: list[str]) -> str:
+        """``sitemap.xml`` shows every page's URL and each article's last change."""
+        site = self.site
+        return _hash(self.site_digest.encode(), site.config.base_url.encode(),
+                     "\n".join(urls).encode(),
+                     "\n".join(f"{a.url} {a.last_modified.iso}" for a in site.articles).encode())
+
     def _site_digest(self, global_digest: str) -> str:
         site = self.site
         parts = [global_digest.encode(), repr(site.config.base_url).encode()]

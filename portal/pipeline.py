@@ -159,12 +159,14 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         previous = cache.outputs(str(config.output_dir))
         fingerprints = Fingerprints(site, _global_digest(engine, site_dir) + assets.digest())
         prints = {o.path: fingerprints.of(o) for o in outputs if o.kind == "page"}
+        html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
+        prints.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
+                      if o.kind == "sitemap")
         todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
             o, prints, previous, config.output_dir)]
         clock.lap("fingerprint")
 
         staging = staging_dir_for(config.output_dir)
-        html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
         report = render_outputs(site, todo, html_urls, config.output_dir, staging,
                                 (lambda d, t: progress("render", d, t)) if progress else None,
                                 asset_names=assets.names)
@@ -219,7 +221,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         cache.close()
     return BuildResult(
         output_dir=config.output_dir,
-        pages=len(prints),
+        pages=sum(1 for o in outputs if o.kind == "page"),
         pages_rendered=sum(1 for o in todo if o.kind == "page"),
         written=written.written,
         unchanged=written.unchanged,
@@ -326,8 +328,9 @@ def _same_named_file(target: Path, source: Path) -> bool:
 
 def _unchanged(output: Output, prints: dict[str, str], previous: dict[str, str],
                output_dir: Path) -> bool:
-    """A page whose fingerprint matches the last build and whose file is still there."""
-    return (output.kind == "page" and previous.get(output.path) == prints[output.path]
+    """A page (or the sitemap) whose fingerprint matches the last build and whose file is
+    still there. Feeds carry whole bodies and are cheap: they are always rendered."""
+    return (output.path in prints and previous.get(output.path) == prints[output.path]
             and (output_dir / output.path).is_file())
 
 
