@@ -35,7 +35,9 @@ CONTENT_SECURITY_POLICY = (
 """The policy README.md documents for hosts; every browser test page is served with it."""
 
 
-class _Handler(SimpleHTTPRequestHandler):
+class PolicyHandler(SimpleHTTPRequestHandler):
+    """Static files with the documented Content Security Policy, quietly."""
+
     def end_headers(self) -> None:
         self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         super().end_headers()
@@ -45,15 +47,16 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[str]:
+def serve(folder: Path, handler_class: type[PolicyHandler] = PolicyHandler,
+          prefix: str = "/") -> Iterator[str]:
     """Serve ``folder`` on a free loopback port, with the documented Content Security Policy;
-    yields the base URL (with trailing slash)."""
-    handler = functools.partial(_Handler, directory=str(folder))
+    yields the base URL (``prefix`` after the port, with trailing slash)."""
+    handler = functools.partial(handler_class, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
     finally:
         server.shutdown()
         server.server_close()

@@ -3,7 +3,6 @@ page-weight report and budget, and the link check of the built output."""
 
 from __future__ import annotations
 
-import functools
 import gzip
 import io
 import os
@@ -26,7 +25,7 @@ from urllib.request import Request, urlopen
 import brotli
 import pytest
 import yaml
-from browser import CONTENT_SECURITY_POLICY
+from browser import CONTENT_SECURITY_POLICY, PolicyHandler, serve
 from conftest import NOW, REPO, SiteFolder
 
 from portal.assets import rewrite_css
@@ -60,7 +59,7 @@ def sub_path_output(tmp_path_factory) -> Path:
     return out
 
 
-class _SubPathHandler(SimpleHTTPRequestHandler):
+class _SubPathHandler(PolicyHandler):
     """Serves the output folder under ``SUB_PATH`` only, with the documented policy, and the
     custom 404 page (status 404) for anything else, as the nginx example does."""
 
@@ -82,25 +81,9 @@ class _SubPathHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return io.BytesIO(body)
 
-    def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve_under_sub_path(folder: Path) -> Iterator[str]:
-    handler = functools.partial(_SubPathHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def serve_under_sub_path(folder: Path):
+    return serve(folder, _SubPathHandler, SUB_PATH)
 
 
 def fetch(url: str) -> tuple[int, bytes, str]:
