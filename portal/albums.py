@@ -82,16 +82,3 @@ def make_album(entry: Entry, body_html: str, summary: str, linker: Linker,
         draft=values["draft"],
         photos=tuple(photos),
     )
-
-
-def check_album_references(entries: list[Entry]) -> list[Diagnostic]:
-    """``album:`` of an article names a published album."""
-    known = sorted(e.slug for e in entries if e.kind == "album")
-    expected = ("one of " + ", ".join(f"'{slug}'" for slug in known) if known
-                else "the name of an album") + " (folders in content/albums/)"
-    return [
-        error(e.rel, e.parsed.line_of("album"), "unknown album", expected,
-              repr(e.values["album"]))
-        for e in entries
-        if e.kind == "article" and e.values.get("album") and e.values["album"] not in known
-    ]

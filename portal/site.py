@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from portal.albums import check_album_references, make_album
+from portal.albums import make_album
 from portal.bodies import BodyStore, NoStore, SafeBody, make_bodies
 from portal.campaigns import check_dates, make_campaign, sort_campaigns
 from portal.config import SiteConfig
@@ -68,8 +68,10 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
                                                               include_drafts, diagnostics))]
     published = [e for e in entries if e.published]
     diagnostics.extend(_check_unique_urls(published))
-    diagnostics.extend(_check_campaign_references(published))
-    diagnostics.extend(check_album_references(published))
+    diagnostics.extend(_check_references(published, "campaign", "the slug of a campaign",
+                                         "files in content/campaigns/"))
+    diagnostics.extend(_check_references(published, "album", "the name of an album",
+                                         "folders in content/albums/"))
     categories = _category_terms(config, published, diagnostics)
     tags = _tag_terms(config, published)
 
@@ -240,15 +242,17 @@ def _check_unique_urls(entries: list[Entry]) -> list[Diagnostic]:
     return found
 
 
-def _check_campaign_references(entries: list[Entry]) -> list[Diagnostic]:
-    known = sorted(e.slug for e in entries if e.kind == "campaign")
+def _check_references(entries: list[Entry], kind: str, expected_name: str,
+                      where: str) -> list[Diagnostic]:
+    """``<kind>:`` of an article (``campaign``, ``album``) names a published item of that
+    kind; every article naming another one is an error."""
+    known = sorted(e.slug for e in entries if e.kind == kind)
     expected = ("one of " + ", ".join(f"'{slug}'" for slug in known) if known
-                else "the slug of a campaign") + " (files in content/campaigns/)"
+                else expected_name) + f" ({where})"
     return [
-        error(e.rel, e.parsed.line_of("campaign"), "unknown campaign", expected,
-              repr(e.values["campaign"]))
+        error(e.rel, e.parsed.line_of(kind), f"unknown {kind}", expected, repr(e.values[kind]))
         for e in entries
-        if e.kind == "article" and e.values["campaign"] and e.values["campaign"] not in known
+        if e.kind == "article" and e.values.get(kind) and e.values[kind] not in known
     ]
 
 
