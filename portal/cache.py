@@ -9,7 +9,9 @@ SQLite database: crash-safe (a killed build leaves the last committed state) and
   it, keyed by a hash of the text and the renderer settings (see ``bodies.py``);
 - ``outputs``: per output folder, the fingerprint of every file of its last successful build,
   so a rebuild renders only what changed (the deploy folder and the preview folder of
-  ``serve`` keep separate manifests and do not spoil each other's).
+  ``serve`` keep separate manifests and do not spoil each other's);
+- ``snapshots``: per output folder, what the last successful build read and left behind, so a
+  build with nothing to do stops at once (see ``snapshot.py``).
 
 Everything is written in one transaction at the end of a successful build: a failed build
 changes nothing here either.
@@ -24,14 +26,16 @@ from pathlib import Path
 
 from portal.bodies import SafeBody
 from portal.parse import ParsedSource
+from portal.snapshot import Snapshot, load_snapshot
 
-FORMAT = "5"
+FORMAT = "6"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (dir TEXT NOT NULL, path TEXT NOT NULL,
                                     fingerprint TEXT NOT NULL, PRIMARY KEY (dir, path));
+CREATE TABLE IF NOT EXISTS snapshots (dir TEXT PRIMARY KEY, snapshot BLOB NOT NULL);
 """
 
 
@@ -57,6 +61,7 @@ def forget_outputs(folder: Path, output_dir: str, paths: list[str]) -> None:
         with db:
             db.executemany("DELETE FROM outputs WHERE dir = ? AND path = ?",
                            [(output_dir, rel) for rel in paths])
+            db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
     except sqlite3.OperationalError:
         pass  # another layout: the next build starts afresh anyway
     finally:
@@ -78,7 +83,8 @@ class BuildCache:
             # Another engine (or another layout of this file) wrote it: nothing in it can be
             # trusted, not even the shape of its tables.
             self.db.executescript("DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
-                                  "DROP TABLE IF EXISTS outputs;" + SCHEMA)
+                                  "DROP TABLE IF EXISTS outputs; "
+                                  "DROP TABLE IF EXISTS snapshots;" + SCHEMA)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
                             (f"{FORMAT}:{engine}",))
             self.db.commit()
@@ -96,6 +102,15 @@ class BuildCache:
             return {}
         return dict(self.db.execute("SELECT path, fingerprint FROM outputs WHERE dir = ?",
                                     (output_dir,)))
+
+    def snapshot(self, output_dir: str) -> Snapshot | None:
+        """The last successful build's snapshot of ``output_dir``; none while a build into it
+        was stopped after moving files in."""
+        if self._writing_marker(output_dir).exists():
+            return None
+        row = self.db.execute("SELECT snapshot FROM snapshots WHERE dir = ?",
+                              (output_dir,)).fetchone()
+        return load_snapshot(row[0] if row else None)
 
     def parsed(self, rel: str, stat: str) -> ParsedSource | None:
         if self._sources.get(rel) != stat:
@@ -133,7 +148,8 @@ class BuildCache:
         return self.path.parent / f"writing-{digest}"
 
     def commit(self, live_sources: set[str], live_bodies: set[str],
-               outputs: dict[str, str], output_dir: str) -> None:
+               outputs: dict[str, str], output_dir: str,
+               snapshot: Snapshot | None = None) -> None:
         """Store this build's results and forget what no current source uses."""
         with self.db:
             stale = [(rel,) for rel in self._sources if rel not in live_sources]
@@ -146,6 +162,10 @@ class BuildCache:
             self.db.execute("DELETE FROM outputs WHERE dir = ?", (output_dir,))
             self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
                                 [(output_dir, path, fp) for path, fp in outputs.items()])
+            self.db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
+            if snapshot is not None:
+                self.db.execute("INSERT INTO snapshots VALUES (?, ?)",
+                                (output_dir, snapshot.dumps()))
         self._writing_marker(output_dir).unlink(missing_ok=True)
 
     def close(self) -> None:

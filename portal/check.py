@@ -76,7 +76,8 @@ def check_site(options: CheckOptions,
     scratch = config.cache_dir / CHECK_FOLDER
     try:
         result = build(BuildOptions(site_dir=site_dir, now=options.now, output_dir=scratch,
-                                    include_drafts=options.include_drafts, search=False))
+                                    include_drafts=options.include_drafts, search=False,
+                                    shortcut=False))
     except BuildError as exc:
         return _ordered(exc.diagnostics)
     findings = list(result.warnings)

@@ -192,8 +192,7 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Next scheduled change: {change.moment:%d/%m/%Y %H:%M}, {change.reason} "
                   f"({change.source}): rebuild at or after that moment.", file=out)
     if args.check_links:
-        assert result.site is not None
-        broken = check_links(result.output_dir, result.site.config.base_url)
+        broken = check_links(result.output_dir, result.base_url)
         for diagnostic in broken:
             print(diagnostic, file=err)
         print(f"Link check: {_count(len(broken), 'broken link')} in "

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,9 +36,10 @@ from portal.parse import ParsedSource, read_source
 from portal.plan import Output, page_path, plan_outputs, search_shards, shard_names
 from portal.precompress import sibling_paths, write_precompressed
 from portal.ratings.store import load_scores
-from portal.render import render_outputs, theme_dirs
+from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
+from portal.snapshot import Inputs, Report, Snapshot, list_inputs, list_output
 from portal.weight import PageWeight, measure_page, over_budget
 from portal.write import output_error, stage_file, staging_dir_for, write_output
 
@@ -61,6 +63,9 @@ class BuildOptions:
     """Publish for this address instead of ``base_url`` of site.toml (preview deployments)."""
     precompress: bool = False
     """Write ``.gz`` and ``.br`` siblings of text files for hosts that serve them."""
+    shortcut: bool = True
+    """Stop at once when nothing the build reads changed since the last build into the same
+    folder (``snapshot.py``). ``check`` and ``serve`` turn it off: they need the model."""
 
 
 @dataclass(frozen=True)
@@ -80,13 +85,16 @@ class BuildResult:
     schedule: tuple[ScheduledChange, ...] = ()
     """Future moments at which a rebuild changes the site, soonest first."""
     site: Site | None = None
-    """The model the pages were rendered from (``check`` inspects it)."""
+    """The model the pages were rendered from (``check`` inspects it); none when the snapshot
+    showed there was nothing to do."""
     outputs: tuple[Output, ...] = ()
     """Every planned output (the preview keeps them for its quick path)."""
     page_weights: tuple[PageWeight, ...] = ()
     """What the home page and the heaviest article cost a first-time reader."""
     images: ImageReport | None = None
     """Images encoded now and taken from the image cache."""
+    base_url: str = ""
+    """The address the site was built for."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -126,6 +134,17 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
     staging: Path | None = None
     try:
+        inputs, tampered = None, set[str]()
+        if options.shortcut and not options.clean:
+            inputs = _list_inputs(site_dir, config, options, engine)
+            snapshot = cache.snapshot(str(config.output_dir))
+            if snapshot is not None:
+                listing = list_output(config.output_dir)
+                if snapshot.covers(inputs, now, listing) and not (config.ratings is not None
+                                                                  and config.ratings.bake):
+                    clock.lap("snapshot")
+                    return _replayed(snapshot.report, config, now, clock, started)
+                tampered = snapshot.tampered(listing)
         clock.lap("config")
         diagnostics: list[Diagnostic] = []
         sources = discover_sources(site_dir)
@@ -156,7 +175,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         _stop_on_errors(diagnostics)
         clock.lap("plan")
 
-        previous = cache.outputs(str(config.output_dir))
+        previous = {path: print_ for path, print_ in cache.outputs(str(config.output_dir))
+                    .items() if path not in tampered}
         fingerprints = Fingerprints(site, _global_digest(engine, site_dir) + assets.digest())
         prints = {o.path: fingerprints.of(o) for o in outputs if o.kind == "page"}
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
@@ -180,7 +200,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
             .read_bytes(),
             config.language, config.cache_dir)
         index_staged = [path for path, source in index.items()
-                        if not _same_named_file(config.output_dir / path, source)
+                        if (path in tampered
+                            or not _same_named_file(config.output_dir / path, source))
                         and stage_file(config.output_dir, staging, path, source.read_bytes())]
         clock.lap("search")
 
@@ -207,8 +228,18 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         weights = measure_weights(site, config.output_dir)
         diagnostics.extend(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
                                        _budget_line(site_dir)))
+        warnings = tuple(d for d in diagnostics if not d.is_error)
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
-                     outputs=prints, output_dir=str(config.output_dir))
+                     outputs=prints, output_dir=str(config.output_dir),
+                     snapshot=None if inputs is None else Snapshot(
+                         inputs=inputs.digest(inputs.racy_after_ns),
+                         racy_after_ns=inputs.racy_after_ns,
+                         output=list_output(config.output_dir), built_at=now,
+                         valid_until=site.schedule[0].moment if site.schedule else None,
+                         report=Report(
+                             pages=sum(1 for o in outputs if o.kind == "page"),
+                             files=written.written + written.unchanged, warnings=warnings,
+                             schedule=site.schedule, page_weights=tuple(weights))))
         prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")
     except BaseException as exc:
@@ -226,7 +257,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         written=written.written,
         unchanged=written.unchanged,
         removed=written.removed,
-        warnings=tuple(d for d in diagnostics if not d.is_error),
+        warnings=warnings,
         seconds=time.perf_counter() - started,
         now=now,
         stages=clock.laps,
@@ -235,7 +266,32 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         outputs=tuple(outputs),
         page_weights=tuple(weights),
         images=image_report,
+        base_url=config.base_url,
     )
+
+
+def _list_inputs(site_dir: Path, config: SiteConfig, options: BuildOptions,
+                 engine: str) -> Inputs:
+    """Every file the build reads and every setting that shapes its output besides them."""
+    settings = repr((engine, str(config.output_dir), options.include_drafts, options.search,
+                     config.base_url, options.precompress,
+                     *(version(name) for name in ("pagefind", "pillow"))))
+    return list_inputs(
+        [("site.toml", site_dir / CONFIG_FILE)],
+        [("content", site_dir / "content"),
+         *((f"site-{name}", site_dir / name) for name in ("templates", "static")),
+         *((f"theme-{name}", THEME_DIR / name) for name in ("templates", "static"))],
+        settings)
+
+
+def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,
+              started: float) -> BuildResult:
+    """The result of a build the snapshot showed had nothing to do: what the last one said."""
+    return BuildResult(
+        output_dir=config.output_dir, pages=report.pages, pages_rendered=0, written=0,
+        unchanged=report.files, removed=0, warnings=report.warnings,
+        seconds=time.perf_counter() - started, now=now, stages=clock.laps,
+        schedule=report.schedule, page_weights=report.page_weights, base_url=config.base_url)
 
 
 def base_url_option(value: str) -> str:

@@ -106,7 +106,8 @@ class Previewer:
         options = BuildOptions(site_dir=self.options.site_dir, now=self.options.now,
                                output_dir=self.output_dir,
                                include_drafts=self.options.include_drafts,
-                               search=self.options.search, base_url=self.base_url)
+                               search=self.options.search, base_url=self.base_url,
+                               shortcut=False)
         with self.lock:
             quick = self._quick(set(changed))
             if quick is not None:

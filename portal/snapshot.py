@@ -1,0 +1,180 @@
+"""The whole-build shortcut: when nothing a build reads has changed, there is nothing to do.
+
+Each successful build records a *snapshot* of its inputs and its output folder:
+
+- a digest of every file it reads (``site.toml``; everything under ``content/``, images and
+  attachments included; the templates and static files of the site and of the theme) by
+  path, size and modification time, plus the engine and the options that shape output;
+- the window in which its output stays right: from its "now" to the first scheduled change
+  (an article's publication, a campaign's start or end, a countdown's midnight);
+- a digest of the output folder as the build left it (path, size, modification time).
+
+A later build into the same folder whose inputs, options and output folder match, with its own
+"now" inside that window, would write the same bytes: it replays the recorded warnings and
+schedule and stops, at any archive size in about the time it takes to list the files (the
+regular no-change path still reads every parse from the cache, builds the model, plans and
+fingerprints every page).
+
+Like make and git, the shortcut trusts size and modification time. A file modified within
+:data:`RACY_SECONDS` of the listing could change again within the same clock tick without
+either moving, so such files are also compared by content (git's "racy" rule). A file
+modified in the output folder changes its listing, so the next build repairs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+RACY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class FileStat:
+    rel: str
+    """Path relative to the folder it was listed in, with the folder's label in front."""
+    path: str
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a build is about to read, listed before it reads any of it."""
+
+    files: tuple[FileStat, ...]
+    listed_ns: int
+    """When the listing was taken (the clock, in nanoseconds)."""
+    options: str
+    """Everything besides the files that shapes the output (engine, options, library versions)."""
+
+    def digest(self, racy_after_ns: int) -> str:
+        """Sizes and times of every file; the content too of files modified at or after
+        ``racy_after_ns``, which their size and time alone cannot vouch for."""
+        digest = hashlib.sha256(self.options.encode())
+        for item in self.files:
+            digest.update(f"\0{item.rel}\0{item.mtime_ns}\0{item.size}".encode())
+            if item.mtime_ns >= racy_after_ns:
+                digest.update(b"\0" + _content_digest(item.path))
+        return digest.hexdigest()
+
+    @property
+    def racy_after_ns(self) -> int:
+        return self.listed_ns - int(RACY_SECONDS * 1e9)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a build told its caller, replayed as it was by a build the snapshot shortcuts."""
+
+    pages: int
+    files: int
+    warnings: tuple
+    schedule: tuple
+    page_weights: tuple
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    inputs: str
+    racy_after_ns: int
+    output: dict[str, tuple[int, int]]
+    """The output folder as the build left it (:func:`list_output`)."""
+    built_at: datetime
+    valid_until: datetime | None
+    report: Report
+
+    def covers(self, inputs: Inputs, now: datetime, output: dict[str, tuple[int, int]]
+               ) -> bool:
+        """True when a build of ``inputs`` at ``now`` would write exactly the ``output``
+        listed now."""
+        if now < self.built_at or (self.valid_until is not None and now >= self.valid_until):
+            return False
+        return inputs.digest(self.racy_after_ns) == self.inputs and output == self.output
+
+    def tampered(self, output: dict[str, tuple[int, int]]) -> set[str]:
+        """Files the last build left that are no longer as it left them: changed by hand
+        (or by another program), so their fingerprints no longer vouch for them."""
+        return {path for path, entry in self.output.items() if output.get(path) != entry}
+
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, pickle.HIGHEST_PROTOCOL)
+
+
+def list_inputs(files: Iterable[tuple[str, Path]], folders: Iterable[tuple[str, Path]],
+                options: str) -> Inputs:
+    """List single files and whole folders (recursively, hidden entries included: a template
+    or an image may be any name), each under its label so two folders never mix."""
+    listed_ns = time.time_ns()
+    found: list[FileStat] = []
+    for label, path in files:
+        found.append(_stat(f"{label}", str(path)))
+    for label, folder in folders:
+        found.extend(_walk(label, str(folder)))
+    return Inputs(tuple(found), listed_ns, options)
+
+
+def list_output(output_dir: Path) -> dict[str, tuple[int, int]]:
+    """The output folder's listing (path → modification time, size): any file added,
+    removed, replaced or touched since the last build shows."""
+    return {item.rel[1:]: (item.mtime_ns, item.size) for item in _walk("", str(output_dir))}
+
+
+def load_snapshot(blob: bytes | None) -> Snapshot | None:
+    """A stored snapshot, or ``None`` when there is none or it is from another layout."""
+    if blob is None:
+        return None
+    try:
+        snapshot = pickle.loads(blob)
+    except Exception:  # any unreadable snapshot just means "build"
+        return None
+    return snapshot if isinstance(snapshot, Snapshot) else None
+
+
+def _walk(label: str, root: str) -> list[FileStat]:
+    """Every file under ``root`` in a stable order (sorted names), symlinks followed as the
+    build follows them, broken ones listed as missing."""
+    found: list[FileStat] = []
+    stack = [("", root)]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel + "/", entry.path))
+                continue
+            try:
+                info = entry.stat()
+            except OSError:
+                found.append(FileStat(f"{label}/{rel}", entry.path, -1, -1))
+                continue
+            found.append(FileStat(f"{label}/{rel}", entry.path, info.st_mtime_ns,
+                                  info.st_size))
+    found.sort(key=lambda item: item.rel)
+    return found
+
+
+def _stat(label: str, path: str) -> FileStat:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return FileStat(label, path, -1, -1)
+    return FileStat(label, path, info.st_mtime_ns, info.st_size)
+
+
+def _content_digest(path: str) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.file_digest(stream, "sha256").digest()
+    except OSError:
+        return b"unreadable"

@@ -1,0 +1,190 @@
+"""The whole-build shortcut (``portal/snapshot.py``): a build with nothing to do stops at once,
+and anything a build reads, any option, the clock and the output folder itself defeat it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL_CONFIG, NOW, SiteFolder
+
+from portal.cache import BuildCache
+from portal.fingerprint import engine_version
+from portal.pipeline import BuildResult
+from portal.render import THEME_DIR
+
+
+def shortcut(result: BuildResult) -> bool:
+    return "snapshot" in result.stages
+
+
+@pytest.fixture
+def news(site: SiteFolder) -> SiteFolder:
+    site.write("site.toml", MINIMAL_CONFIG + "\n[budget]\npage_kb = 20\n")
+    site.article("a.md", "title: Bài A\ndate: 2023-12-30\ncategory: Tin hoạt động\n",
+                 "Noi dung A. [Tệp](tep.txt)\n")
+    site.write("content/articles/tep.txt", "phiên bản 1\n")
+    site.article("sau.md", "title: Bài hẹn giờ\ndate: 2024-01-05 07:00\n")
+    return site
+
+
+def test_a_build_with_nothing_to_do_replays_the_last_report_and_writes_nothing(news):
+    first = news.build()
+    assert not shortcut(first) and first.warnings and first.schedule
+    before = {p: (news.output / p).stat().st_mtime_ns for p in news.files()}
+    second = news.build(now="2024-01-03 10:00")
+    assert shortcut(second)
+    assert second.site is None
+    assert (second.written, second.removed, second.pages_rendered) == (0, 0, 0)
+    assert second.pages == first.pages
+    assert second.unchanged == first.written + first.unchanged
+    assert second.warnings == first.warnings
+    assert second.schedule == first.schedule
+    assert second.page_weights == first.page_weights
+    assert second.base_url == first.base_url == "https://xa.example.gov.vn/"
+    assert {p: (news.output / p).stat().st_mtime_ns for p in news.files()} == before
+
+
+def rewrite_in_the_same_tick(path: Path, old: str, new: str) -> None:
+    """Same size, same modification time: what a second save within one clock tick of the
+    listing looks like. Only the content shows it."""
+    info = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def edit_body_same_size(site: SiteFolder) -> str:
+    rewrite_in_the_same_tick(site.root / "content/articles/a.md", "Noi dung A", "Noi dung B")
+    return "Noi dung B"
+
+
+def edit_attachment_same_size(site: SiteFolder) -> str:
+    rewrite_in_the_same_tick(site.root / "content/articles/tep.txt", "bản 1", "bản 2")
+    return "phiên bản 2"
+
+
+def override_template(site: SiteFolder) -> str:
+    text = (THEME_DIR / "templates/partials/footer.html").read_text(encoding="utf-8")
+    site.write("templates/partials/footer.html", text + "<!-- chân trang riêng -->\n")
+    return "chân trang riêng"
+
+
+def add_static_file(site: SiteFolder) -> str:
+    site.write("static/css/rieng.css", "body { color: #111; }\n")
+    return "__static__"
+
+
+def edit_config(site: SiteFolder) -> str:
+    site.write("site.toml", MINIMAL_CONFIG.replace("Thử Nghiệm\"", "Thử Nghiệm Mới\"", 1)
+               + "\n[budget]\npage_kb = 20\n")
+    return "Thử Nghiệm Mới"
+
+
+def delete_output_page(site: SiteFolder) -> str:
+    (site.output / "tin-tuc/bai-a/index.html").unlink()
+    return "Noi dung A"
+
+
+def add_stray_output_file(site: SiteFolder) -> str:
+    (site.output / "tin-tuc/bai-a/la.html").write_text("lạ", encoding="utf-8")
+    return "__stray__"
+
+
+@pytest.mark.parametrize("change", [edit_body_same_size, edit_attachment_same_size,
+                                    override_template, add_static_file, edit_config,
+                                    delete_output_page, add_stray_output_file])
+def test_any_change_to_what_a_build_reads_or_leaves_is_built(news, change: Callable):
+    news.build()
+    assert shortcut(news.build())
+    expected = change(news)  # at once: same size, same clock tick, caught by content
+    result = news.build()
+    assert not shortcut(result)
+    files = news.files()
+    if expected == "__static__":
+        assert any(p.startswith("static/css/rieng") for p in files)
+    elif expected == "__stray__":
+        assert "tin-tuc/bai-a/la.html" not in files
+    else:
+        assert any(expected.encode() in data for data in files.values())
+    assert shortcut(news.build())
+
+
+def test_the_shortcut_ends_at_the_next_scheduled_change(news):
+    news.build()
+    assert shortcut(news.build(now="2024-01-05 06:59"))
+    result = news.build(now="2024-01-05 07:00")
+    assert not shortcut(result)
+    assert (news.output / "tin-tuc/bai-hen-gio/index.html").is_file()
+
+
+def test_a_build_at_an_earlier_moment_is_built(news):
+    news.build(now="2024-01-06 08:00")
+    assert (news.output / "tin-tuc/bai-hen-gio/index.html").is_file()
+    result = news.build(now=NOW)
+    assert not shortcut(result)
+    assert not (news.output / "tin-tuc/bai-hen-gio/index.html").exists()
+
+
+@pytest.mark.parametrize("options", [{"search": False}, {"include_drafts": True},
+                                     {"base_url": "https://thu.example.gov.vn/"},
+                                     {"precompress": True}])
+def test_another_option_is_another_build(news, options):
+    news.build()
+    assert not shortcut(news.build(**options))
+    assert shortcut(news.build(**options))
+    assert not shortcut(news.build())
+
+
+def test_another_output_folder_has_its_own_snapshot(news, tmp_path):
+    news.build()
+    other = tmp_path / "khac"
+    assert not shortcut(news.build(output_dir=other))
+    assert shortcut(news.build(output_dir=other))
+    assert shortcut(news.build())
+
+
+def test_no_shortcut_after_a_build_stopped_while_moving_files_in(news):
+    news.build()
+    cache = BuildCache(news.root / ".portal-cache", engine_version())
+    cache.begin_writing(str(news.output))  # what a build killed mid-write leaves
+    cache.close()
+    assert not shortcut(news.build())
+    assert shortcut(news.build())
+
+
+def test_clean_and_baked_ratings_always_build(news):
+    news.build()
+    assert not shortcut(news.build(clean=True))
+    news.write("site.toml", MINIMAL_CONFIG + "\n[ratings]\nendpoint = \"/api/danh-gia\"\n"
+               "bake = true\n")
+    news.build()
+    assert not shortcut(news.build())
+
+
+def test_files_changed_long_after_the_listing_are_compared_by_size_and_time(news):
+    """Old files are not read again (that is the point); a change moves their time."""
+    old = 1_600_000_000
+    for path in (news.root / "content").rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    news.build()
+    assert shortcut(news.build())
+    page = news.root / "content/articles/a.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("Noi dung A", "Noi dung C"),
+                    encoding="utf-8")
+    os.utime(page, (old + 1, old + 1))
+    assert not shortcut(news.build())
+    assert "Noi dung C" in news.read("tin-tuc/bai-a/index.html")
+
+
+def test_a_moved_site_folder_builds_again(news, tmp_path):
+    news.build()
+    moved = SiteFolder(tmp_path / "moved")
+    shutil.copytree(news.root, moved.root, symlinks=True)
+    assert not shortcut(moved.build())
+    assert shortcut(moved.build())
+    assert moved.files() == news.files()
+
