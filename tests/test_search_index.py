@@ -1,0 +1,64 @@
+"""The search index is made from each page's searchable part (``search.index_view``); it must
+be the index Pagefind makes from the whole pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from golden_site import build_sample
+
+from portal.search import _run_pagefind, index_view
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "site"
+    build_sample(out)
+    return out
+
+
+def searchable_pages(site: Path) -> list[tuple[str, bytes]]:
+    pages = [(p.relative_to(site).as_posix(), p.read_bytes()) for p in sorted(site.rglob("*.html"))
+             if not p.relative_to(site).as_posix().startswith("pagefind/")]
+    return [(path, html) for path, html in pages if b'data-pagefind-filter="kind:' in html]
+
+
+def content_named(bundle: Path) -> set[str]:
+    """Index and fragment files are named by a hash of their bytes: equal names, equal bytes.
+    (Filter and metadata files vary in byte order from run to run, whatever the input.)"""
+    return {p.relative_to(bundle).as_posix() for p in bundle.rglob("*")
+            if p.suffix in (".pf_fragment", ".pf_index")}
+
+
+def test_the_searchable_part_makes_the_same_index_as_the_whole_page(sample, tmp_path):
+    pages = searchable_pages(sample)
+    kinds = {html.split(b'data-pagefind-filter="kind:', 1)[1].split(b'"', 1)[0].decode()
+             for _, html in pages}
+    assert {"Tin bài", "Chuyên đề", "Trang thông tin"} <= kinds  # every indexed template
+    _run_pagefind(pages, "vi", tmp_path / "whole")
+    views = [(path, index_view(html)) for path, html in pages]
+    assert all(len(view) < len(html) / 2 for (_, view), (_, html) in zip(views, pages,
+                                                                           strict=True))
+    _run_pagefind(views, "vi", tmp_path / "view")
+    whole = content_named(tmp_path / "whole")
+    assert len([name for name in whole if name.endswith(".pf_fragment")]) == len(pages)
+    assert content_named(tmp_path / "view") == whole
+
+
+@pytest.mark.parametrize("html", [
+    b"<html lang='vi'><body><main><p>no marked element</p></main></body></html>",
+    b"<html lang='vi'><body><div data-pagefind-body><div>unclosed</div></body></html>",
+])
+def test_a_page_it_cannot_cut_is_indexed_whole(html):
+    assert index_view(html) == html
+
+
+def test_nested_elements_of_the_same_name_stay_inside():
+    html = (b'<!DOCTYPE html><html lang="vi"><head><title>T</title><link rel="x"></head><body>'
+            b'<nav>menu</nav><article data-pagefind-body><h1>T</h1><article>the</article>'
+            b'<p>cuoi</p></article><aside>le</aside></body></html>')
+    assert index_view(html) == (
+        b'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>T</title></head>'
+        b'<body><article data-pagefind-body><h1>T</h1><article>the</article><p>cuoi</p>'
+        b'</article></body></html>')
