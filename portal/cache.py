@@ -58,14 +58,18 @@ def forget_outputs(folder: Path, output_dir: str, paths: list[str]) -> None:
         return
     db = sqlite3.connect(path)
     try:
-        with db:
-            db.executemany("DELETE FROM outputs WHERE dir = ? AND path = ?",
-                           [(output_dir, rel) for rel in paths])
-            db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
+        _forget(db, output_dir, paths)
     except sqlite3.OperationalError:
         pass  # another layout: the next build starts afresh anyway
     finally:
         db.close()
+
+
+def _forget(db: sqlite3.Connection, output_dir: str, paths: list[str]) -> None:
+    with db:
+        db.executemany("DELETE FROM outputs WHERE dir = ? AND path = ?",
+                       [(output_dir, rel) for rel in paths])
+        db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
 
 
 class BuildCache:
@@ -167,6 +171,20 @@ class BuildCache:
                 self.db.execute("INSERT INTO snapshots VALUES (?, ?)",
                                 (output_dir, snapshot.dumps()))
         self._writing_marker(output_dir).unlink(missing_ok=True)
+
+    def forget(self, output_dir: str, paths: list[str]) -> None:
+        """Drop the snapshot of ``output_dir`` and the fingerprints of ``paths`` at once
+        (committed), before files outside a full build move in."""
+        _forget(self.db, output_dir, paths)
+
+    def commit_quick(self, output_dir: str, outputs: dict[str, str],
+                     snapshot: Snapshot) -> None:
+        """Store what the quick path for body edits rendered, and its snapshot."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
+                                [(output_dir, path, fp) for path, fp in outputs.items()])
+            self.db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)",
+                            (output_dir, snapshot.dumps()))
 
     def close(self) -> None:
         self.db.close()

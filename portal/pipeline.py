@@ -7,6 +7,7 @@ stages when any is an error, so nothing is written unless everything rendered.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -31,10 +32,19 @@ from portal.images.process import ImageReport, make_images
 from portal.images.settings import DEFAULT_SETTINGS
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
+from portal.model_store import SavedModel, load_model, model_path, write_model
 from portal.parallel import convert_in_processes
 from portal.parse import ParsedSource, read_source
-from portal.plan import Output, page_path, plan_outputs, search_shards, shard_names
+from portal.plan import (
+    SEARCH_FOLDER,
+    Output,
+    page_path,
+    plan_outputs,
+    search_shards,
+    shard_names,
+)
 from portal.precompress import sibling_paths, write_precompressed
+from portal.quick import plan_body_edits
 from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
@@ -44,6 +54,7 @@ from portal.weight import PageWeight, measure_page, over_budget
 from portal.write import output_error, stage_file, staging_dir_for, write_output
 
 Progress = Callable[[str, int, int], None]
+SEARCH_PREFIX = SEARCH_FOLDER + "/"
 RACY_SECONDS = 2.0
 """A file changed this recently may change again within the same clock tick, unseen by its
 size and modification time: its parse is not cached (the "racy" case of git's index)."""
@@ -140,10 +151,16 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
             snapshot = cache.snapshot(str(config.output_dir))
             if snapshot is not None:
                 listing = list_output(config.output_dir)
-                if snapshot.covers(inputs, now, listing) and not (config.ratings is not None
-                                                                  and config.ratings.bake):
+                baked = config.ratings is not None and config.ratings.bake
+                changed = None if baked else snapshot.changed(inputs, now, listing)
+                if changed == set():
                     clock.lap("snapshot")
                     return _replayed(snapshot.report, config, now, clock, started)
+                if changed and not options.precompress:
+                    quick = _rebuild_bodies(_Quick(options, config, now, engine, cache,
+                                                   snapshot, inputs, clock, started), changed)
+                    if quick is not None:
+                        return quick
                 tampered = snapshot.tampered(listing)
         clock.lap("config")
         diagnostics: list[Diagnostic] = []
@@ -226,20 +243,25 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         clock.lap("write")
 
         weights = measure_weights(site, config.output_dir)
-        diagnostics.extend(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
-                                       _budget_line(site_dir)))
+        over = over_budget(weights, config.budget_page_kb, CONFIG_FILE, _budget_line(site_dir))
+        diagnostics.extend(over)
         warnings = tuple(d for d in diagnostics if not d.is_error)
+        snapshot = None
+        if inputs is not None:
+            token = write_model(model_path(config.cache_dir, str(config.output_dir)),
+                                SavedModel(site, tuple(outputs), prints))
+            snapshot = Snapshot(
+                options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
+                racy_after_ns=inputs.racy_after_ns, output=list_output(config.output_dir),
+                built_at=now, valid_until=site.schedule[0].moment if site.schedule else None,
+                report=Report(pages=sum(1 for o in outputs if o.kind == "page"),
+                              files=written.written + written.unchanged,
+                              warnings=tuple(w for w in warnings if w not in over),
+                              budget=tuple(over), schedule=site.schedule,
+                              page_weights=tuple(weights)),
+                model=token)
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
-                     outputs=prints, output_dir=str(config.output_dir),
-                     snapshot=None if inputs is None else Snapshot(
-                         inputs=inputs.digest(inputs.racy_after_ns),
-                         racy_after_ns=inputs.racy_after_ns,
-                         output=list_output(config.output_dir), built_at=now,
-                         valid_until=site.schedule[0].moment if site.schedule else None,
-                         report=Report(
-                             pages=sum(1 for o in outputs if o.kind == "page"),
-                             files=written.written + written.unchanged, warnings=warnings,
-                             schedule=site.schedule, page_weights=tuple(weights))))
+                     outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot)
         prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")
     except BaseException as exc:
@@ -284,12 +306,97 @@ def _list_inputs(site_dir: Path, config: SiteConfig, options: BuildOptions,
         settings)
 
 
+@dataclass(frozen=True)
+class _Quick:
+    """What the quick path for body edits needs of the build that tries it."""
+
+    options: BuildOptions
+    config: SiteConfig
+    now: datetime
+    engine: str
+    cache: BuildCache
+    snapshot: Snapshot
+    inputs: Inputs
+    clock: _StageClock
+    started: float
+
+
+def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
+    """When only published articles' texts changed since the last build (nothing else: see
+    ``quick.py``), render their pages and the feeds that carry them, re-index their search
+    shards, and take everything else from the last build's saved model. ``None``: build the
+    usual way."""
+    config, output_dir = run.config, run.config.output_dir
+    model = load_model(model_path(config.cache_dir, str(output_dir)), run.snapshot.model)
+    if model is None:
+        return None
+    edits = plan_body_edits(model.site, model.outputs, changed, run.options.include_drafts)
+    if edits is None:
+        return None
+    site = edits.site
+    site_dir = config.site_dir.resolve()
+    run.clock.lap("model")
+    assets = plan_assets(static_files(site_dir))
+    fingerprints = Fingerprints(site, _global_digest(run.engine, site_dir) + assets.digest())
+    renewed = {o.path: fingerprints.of(o) for o in edits.todo if o.kind == "page"}
+    prints = {**model.prints, **renewed}
+    # Before the first file moves: a kill from here on must not leave a trusted fingerprint
+    # or snapshot that no longer describes the folder.
+    run.cache.forget(str(output_dir), list(renewed))
+    staging = staging_dir_for(output_dir)
+    try:
+        report = render_outputs(site, edits.todo, [], output_dir, staging,
+                                asset_names=assets.names)
+        run.clock.lap("render")
+        staged = set(report.staged)
+        index: dict[str, Path] = {}
+        if run.options.search:
+            shard_of = shard_names(search_shards(site))
+            index = build_search_index(
+                [(o.path, prints[o.path], shard_of(o)) for o in edits.outputs if searchable(o)],
+                lambda path: (staging / path if path in staged else output_dir / path)
+                .read_bytes(), config.language, config.cache_dir)
+        index_staged = [path for path, source in index.items()
+                        if not _same_named_file(output_dir / path, source)
+                        and stage_file(output_dir, staging, path, source.read_bytes())]
+        run.clock.lap("search")
+        keep = [path for path in run.snapshot.output if not path.startswith(SEARCH_PREFIX)]
+        written = write_output(output_dir, staging, [*report.staged, *index_staged], {},
+                               keep + list(index), prune=run.options.search)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise output_error(exc, output_dir) from exc
+        raise
+    run.clock.lap("write")
+    weights = measure_weights(site, output_dir)
+    budget = tuple(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
+                               _budget_line(site_dir)))
+    old = run.snapshot.report
+    token = write_model(model_path(config.cache_dir, str(output_dir)),
+                        SavedModel(site, edits.outputs, prints))
+    snapshot = dataclasses.replace(
+        run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
+        racy_after_ns=run.inputs.racy_after_ns, output=list_output(output_dir),
+        built_at=run.now, model=token,
+        report=dataclasses.replace(old, budget=budget, page_weights=tuple(weights)))
+    run.cache.commit_quick(str(output_dir), renewed, snapshot)
+    run.clock.lap("weight")
+    return BuildResult(
+        output_dir=output_dir, pages=old.pages,
+        pages_rendered=sum(1 for o in edits.todo if o.kind == "page"),
+        written=written.written, unchanged=written.unchanged, removed=written.removed,
+        warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
+        stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
+        page_weights=tuple(weights), base_url=config.base_url)
+
+
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,
               started: float) -> BuildResult:
     """The result of a build the snapshot showed had nothing to do: what the last one said."""
     return BuildResult(
         output_dir=config.output_dir, pages=report.pages, pages_rendered=0, written=0,
-        unchanged=report.files, removed=0, warnings=report.warnings,
+        unchanged=report.files, removed=0, warnings=report.warnings + report.budget,
         seconds=time.perf_counter() - started, now=now, stages=clock.laps,
         schedule=report.schedule, page_weights=report.page_weights, base_url=config.base_url)
 

@@ -46,9 +46,20 @@ class QuickResult:
     """Of which HTML pages."""
 
 
-def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None:
-    """Render only the pages of articles whose bodies changed, or ``None`` for a full build."""
-    site = state.site
+@dataclass(frozen=True)
+class BodyEdits:
+    """The model and plan with the edited articles swapped in, and what to render."""
+
+    site: Site
+    outputs: tuple[Output, ...]
+    todo: list[Output]
+    """The edited articles' pages and the feeds that carry their bodies."""
+
+
+def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: set[str],
+                    include_drafts: bool) -> BodyEdits | None:
+    """Swap the edited articles into the last build's model and plan, or ``None`` when any
+    changed file is not a published article whose front matter and summary stayed the same."""
     by_source = {article.source: article for article in site.articles}
     if not changed or not changed <= by_source.keys():
         return None
@@ -60,21 +71,29 @@ def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None
         if parsed is None or found:
             return None
         old = by_source[rel]
-        new = remake_article(site, parsed, state.include_drafts)
+        new = remake_article(site, parsed, include_drafts)
         if new is None or dataclasses.replace(new, body_html=old.body_html,
                                               lead_html=old.lead_html) != old:
             return None
         swaps[id(old)] = new
-    new_site = _swap_site(site, swaps)
-    outputs = tuple(_swap_output(output, swaps) for output in state.outputs)
-    todo = [new for old, new in zip(state.outputs, outputs, strict=True) if new is not old]
+    new_outputs = tuple(_swap_output(output, swaps) for output in outputs)
+    todo = [new for old, new in zip(outputs, new_outputs, strict=True) if new is not old]
+    return BodyEdits(_swap_site(site, swaps), new_outputs, todo)
+
+
+def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None:
+    """Render only the pages of articles whose bodies changed, or ``None`` for a full build."""
+    edits = plan_body_edits(state.site, state.outputs, changed, state.include_drafts)
+    if edits is None:
+        return None
+    config = state.site.config
     # Before writing: a kill in between must not leave a trusted stale fingerprint.
-    forget_outputs(site.config.cache_dir, str(site.config.output_dir), [o.path for o in todo])
+    forget_outputs(config.cache_dir, str(config.output_dir), [o.path for o in edits.todo])
     staging = staging_dir_for(state.output_dir)
-    report = render_outputs(new_site, todo, [], state.output_dir, staging)
+    report = render_outputs(edits.site, edits.todo, [], state.output_dir, staging)
     write_output(state.output_dir, staging, report.staged, {}, [], prune=False)
-    return QuickResult(dataclasses.replace(state, site=new_site, outputs=outputs), len(todo),
-                       sum(1 for output in todo if output.kind == "page"))
+    return QuickResult(dataclasses.replace(state, site=edits.site, outputs=edits.outputs),
+                       len(edits.todo), sum(1 for output in edits.todo if output.kind == "page"))
 
 
 def _swap(items: tuple[Article, ...], swaps: dict[int, Article]) -> tuple[Article, ...]:

@@ -54,15 +54,12 @@ class Inputs:
     options: str
     """Everything besides the files that shapes the output (engine, options, library versions)."""
 
-    def digest(self, racy_after_ns: int) -> str:
-        """Sizes and times of every file; the content too of files modified at or after
-        ``racy_after_ns``, which their size and time alone cannot vouch for."""
-        digest = hashlib.sha256(self.options.encode())
-        for item in self.files:
-            digest.update(f"\0{item.rel}\0{item.mtime_ns}\0{item.size}".encode())
-            if item.mtime_ns >= racy_after_ns:
-                digest.update(b"\0" + _content_digest(item.path))
-        return digest.hexdigest()
+    def entries(self, racy_after_ns: int) -> dict[str, tuple[int, int, bytes]]:
+        """Size and time of every file; the content's digest too for files modified at or
+        after ``racy_after_ns``, which their size and time alone cannot vouch for."""
+        return {item.rel: (item.mtime_ns, item.size, _content_digest(item.path)
+                           if item.mtime_ns >= racy_after_ns else b"")
+                for item in self.files}
 
     @property
     def racy_after_ns(self) -> int:
@@ -76,27 +73,40 @@ class Report:
     pages: int
     files: int
     warnings: tuple
+    """Warnings about the sources (the page-weight ones are in ``budget``)."""
+    budget: tuple
+    """Warnings about pages over the weight budget."""
     schedule: tuple
     page_weights: tuple
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    inputs: str
+    options: str
+    files: dict[str, tuple[int, int, bytes]]
+    """:meth:`Inputs.entries` of the build's inputs."""
     racy_after_ns: int
     output: dict[str, tuple[int, int]]
     """The output folder as the build left it (:func:`list_output`)."""
     built_at: datetime
     valid_until: datetime | None
     report: Report
+    model: str = ""
+    """The token of the model saved with it (``model_store.py``), if any."""
 
-    def covers(self, inputs: Inputs, now: datetime, output: dict[str, tuple[int, int]]
-               ) -> bool:
-        """True when a build of ``inputs`` at ``now`` would write exactly the ``output``
-        listed now."""
+    def changed(self, inputs: Inputs, now: datetime, output: dict[str, tuple[int, int]]
+                ) -> set[str] | None:
+        """The input files that differ (added, removed or changed) when ``inputs`` are built
+        at ``now`` into the ``output`` listed now; ``None`` when more than files differ:
+        an option, the moment (outside the window) or the output folder itself. An empty set
+        means a build would write exactly what is there."""
         if now < self.built_at or (self.valid_until is not None and now >= self.valid_until):
-            return False
-        return inputs.digest(self.racy_after_ns) == self.inputs and output == self.output
+            return None
+        if inputs.options != self.options or output != self.output:
+            return None
+        files = inputs.entries(self.racy_after_ns)
+        return {rel for rel in files.keys() | self.files.keys()
+                if files.get(rel) != self.files.get(rel)}
 
     def tampered(self, output: dict[str, tuple[int, int]]) -> set[str]:
         """Files the last build left that are no longer as it left them: changed by hand

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MINIMAL_CONFIG, NOW, SiteFolder
+from test_incremental import clean_build, comparable
 
 from portal.cache import BuildCache
 from portal.fingerprint import engine_version
@@ -188,3 +189,61 @@ def test_a_moved_site_folder_builds_again(news, tmp_path):
     assert shortcut(moved.build())
     assert moved.files() == news.files()
 
+
+
+def quick(result: BuildResult) -> bool:
+    return "model" in result.stages
+
+
+def same_as_clean_build(site: SiteFolder, scratch: Path) -> None:
+    expected = comparable(clean_build(site, scratch))
+    actual = comparable(site.files())
+    assert sorted(actual) == sorted(expected)
+    assert [p for p in expected if actual[p] != expected[p]] == []
+
+
+def test_a_body_edit_renders_that_page_from_the_saved_model(news, tmp_path):
+    for index in range(3):
+        news.article(f"b{index}.md", f"title: Bài B{index}\ndate: 2023-11-0{index + 1}\n"
+                     "category: Tin hoạt động\n", f"Đoạn đầu {index}.\n\nĐoạn sau.\n")
+    news.build()
+    page = news.root / "content/articles/b1.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nĐoạn mới thêm.\n", encoding="utf-8")
+    result = news.build()
+    assert quick(result)
+    assert result.pages_rendered == 1
+    assert "Đoạn mới thêm." in news.read("tin-tuc/bai-b1/index.html")
+    assert shortcut(news.build())
+    same_as_clean_build(news, tmp_path / "clean")
+    assert result.warnings == news.build(clean=True).warnings
+
+
+@pytest.mark.parametrize("edit", [
+    ("Bài A", "Bài A đổi tên"),  # a title: cards and listings change
+    ("category: Tin hoạt động", "category: Thông báo"),
+    ("Noi dung A.", "Noi dung A. [Mới](moi.txt)"),  # a file published for the first time
+    ("Noi dung A.", "Noi dung A. [Hẹn giờ](sau.md)"),  # a link to an unpublished article
+])
+def test_edits_beyond_the_body_are_built_the_usual_way(news, tmp_path, edit):
+    news.write("content/articles/moi.txt", "tệp mới\n")
+    news.build()
+    path = news.root / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    result = news.build()
+    assert not quick(result) and not shortcut(result)
+    same_as_clean_build(news, tmp_path / "clean")
+
+
+def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
+    news.build()
+    models = list((news.root / ".portal-cache").glob("model-*.pickle"))
+    assert len(models) == 1
+    saved = models[0].read_bytes()
+    path = news.root / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm.\n", encoding="utf-8")
+    assert quick(news.build())
+    models[0].write_bytes(saved)  # the model of the build before: another token
+    path.write_text(path.read_text(encoding="utf-8") + "\nThêm nữa.\n", encoding="utf-8")
+    result = news.build()
+    assert not quick(result) and not shortcut(result)
+    same_as_clean_build(news, tmp_path / "clean")
