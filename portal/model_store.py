@@ -41,6 +41,8 @@ def write_model(path: Path, model: SavedModel) -> str:
     """Save ``model``; return the token its snapshot records. Streamed to the file: no
     second copy of the model in memory."""
     token = uuid.uuid4().hex
+    for leftover in path.parent.glob(f".{path.name}.*"):  # of a build killed while saving
+        leftover.unlink(missing_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as stream:

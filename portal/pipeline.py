@@ -258,7 +258,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                               files=written.written + written.unchanged,
                               warnings=tuple(w for w in warnings if w not in over),
                               budget=tuple(over), schedule=site.schedule,
-                              page_weights=tuple(weights)),
+                              page_weights=tuple(weights), images=image_report),
                 model=token)
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot)
@@ -388,7 +388,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         written=written.written, unchanged=written.unchanged, removed=written.removed,
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
-        page_weights=tuple(weights), base_url=config.base_url)
+        page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)
 
 
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,
@@ -398,7 +398,8 @@ def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageCl
         output_dir=config.output_dir, pages=report.pages, pages_rendered=0, written=0,
         unchanged=report.files, removed=0, warnings=report.warnings + report.budget,
         seconds=time.perf_counter() - started, now=now, stages=clock.laps,
-        schedule=report.schedule, page_weights=report.page_weights, base_url=config.base_url)
+        schedule=report.schedule, page_weights=report.page_weights,
+        images=report.replayed_images(), base_url=config.base_url)
 
 
 def base_url_option(value: str) -> str:

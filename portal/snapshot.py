@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from portal.images.process import ImageReport
+
 RACY_SECONDS = 2.0
 
 
@@ -78,6 +80,13 @@ class Report:
     """Warnings about pages over the weight budget."""
     schedule: tuple
     page_weights: tuple
+    images: ImageReport | None = None
+    """What the image stage did; a replay reports every image as taken from the cache."""
+
+    def replayed_images(self) -> ImageReport | None:
+        if self.images is None:
+            return None
+        return ImageReport(0, self.images.encoded + self.images.reused, self.images.files)
 
 
 @dataclass(frozen=True)
