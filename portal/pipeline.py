@@ -49,7 +49,7 @@ from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, searchable
 from portal.site import build_site
-from portal.snapshot import Inputs, Report, Snapshot, list_inputs, list_output
+from portal.snapshot import Inputs, Report, Snapshot, list_inputs, list_output, relist_output
 from portal.weight import PageWeight, measure_page, over_budget
 from portal.write import output_error, stage_file, staging_dir_for, write_output
 
@@ -360,9 +360,12 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
                         if not _same_named_file(output_dir / path, source)
                         and stage_file(output_dir, staging, path, source.read_bytes())]
         run.clock.lap("search")
-        keep = [path for path in run.snapshot.output if not path.startswith(SEARCH_PREFIX)]
-        written = write_output(output_dir, staging, [*report.staged, *index_staged], {},
-                               keep + list(index), prune=run.options.search)
+        written = write_output(output_dir, staging, [*report.staged, *index_staged], {}, [],
+                               prune=False)
+        stale = [path for path in run.snapshot.output
+                 if path.startswith(SEARCH_PREFIX) and path not in index]
+        for path in stale:  # the replaced shard's old files (its folders stay: same names)
+            (output_dir / path).unlink()
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -377,7 +380,9 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
                         SavedModel(site, edits.outputs, prints))
     snapshot = dataclasses.replace(
         run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
-        racy_after_ns=run.inputs.racy_after_ns, output=list_output(output_dir),
+        racy_after_ns=run.inputs.racy_after_ns,
+        output=relist_output(run.snapshot.output, output_dir,
+                             [*report.staged, *index_staged], stale),
         built_at=run.now, model=token,
         report=dataclasses.replace(old, budget=budget, page_weights=tuple(weights)))
     run.cache.commit_quick(str(output_dir), renewed, snapshot)
@@ -385,7 +390,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     return BuildResult(
         output_dir=output_dir, pages=old.pages,
         pages_rendered=sum(1 for o in edits.todo if o.kind == "page"),
-        written=written.written, unchanged=written.unchanged, removed=written.removed,
+        written=written.written, unchanged=written.unchanged, removed=len(stale),
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
         page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)

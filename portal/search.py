@@ -14,6 +14,7 @@ atomically, stale ones removed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -64,12 +65,19 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
     for old in root.iterdir():
         if old not in bundles.values() and not old.name.startswith(".staging-"):
             shutil.rmtree(old, ignore_errors=True)
-    return {
-        f"{SEARCH_FOLDER}/{shard}/{path.relative_to(bundle).as_posix()}": path
-        for shard, bundle in sorted(bundles.items())
-        for path in sorted(bundle.rglob("*"))
-        if path.is_file() and not path.name.startswith(UNUSED)
-    }
+    return {f"{SEARCH_FOLDER}/{shard}/{rel}": bundle / rel
+            for shard, bundle in sorted(bundles.items()) for rel in _files(bundle)}
+
+
+def _files(bundle: Path) -> list[str]:
+    """The bundle's files (relative, sorted), walked with plain strings: thousands of them."""
+    found = []
+    root = str(bundle)
+    for folder, _, names in os.walk(root):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        found.extend(prefix + name for name in names if not name.startswith(UNUSED))
+    return sorted(found)
 
 
 def is_content_named(path: str) -> bool:
@@ -131,7 +139,7 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
     if executable is None:
         raise OutputError("search index: the Pagefind binary is missing: "
                           "python -m pip install 'pagefind[bin]'")
-    with tempfile.TemporaryDirectory(prefix="portal-search-pages-") as folder:
+    with tempfile.TemporaryDirectory(prefix="portal-search-pages-", dir=_scratch()) as folder:
         root = Path(folder)
         for path, html in pages:
             target = root / path
@@ -144,6 +152,14 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
         )
     if result.returncode != 0:
         raise OutputError(f"search index: Pagefind failed: {result.stdout}{result.stderr}")
+
+
+def _scratch() -> str | None:
+    """Where the pages Pagefind reads are laid out for a moment: memory (``/dev/shm``) where
+    the system offers it, as thousands of small files cost far more on a disk; else the usual
+    temporary folder."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _digest(pages: list[tuple[str, str]], language: str) -> str:

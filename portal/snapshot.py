@@ -145,6 +145,19 @@ def list_output(output_dir: Path) -> dict[str, tuple[int, int]]:
     return {item.rel[1:]: (item.mtime_ns, item.size) for item in _walk("", str(output_dir))}
 
 
+def relist_output(listing: dict[str, tuple[int, int]], output_dir: Path,
+                  written: Iterable[str], removed: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """The listing after writing and removing the given files, the rest as it was: what
+    :func:`list_output` would find, without walking the whole folder again."""
+    listing = dict(listing)
+    for path in removed:
+        listing.pop(path, None)
+    for path in written:
+        info = os.stat(output_dir / path)
+        listing[path] = (info.st_mtime_ns, info.st_size)
+    return listing
+
+
 def load_snapshot(blob: bytes | None) -> Snapshot | None:
     """A stored snapshot, or ``None`` when there is none or it is from another layout."""
     if blob is None:
