@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -177,13 +177,22 @@ class _Job:
     html_urls: list[str]
     output_dir: Path
     staging_dir: Path
-    asset_names: Mapping[str, str] = field(default_factory=dict)
+    env: jinja2.Environment
+    shared: SharedBlocks
 
 
 _JOB: _Job | None = None
 """The job of the current render, inherited by forked worker processes."""
 PARALLEL_MINIMUM = 400
 """Below this many outputs, starting worker processes costs more than it saves."""
+RENDER_CHUNK = 250
+"""Consecutive outputs a worker renders per task."""
+WORKER_CHUNKS = 40
+"""Tasks (10,000 outputs) before a worker is replaced by a fresh fork. A forked worker shares
+the parent's model until it touches it: every object it reads gets its reference count
+written, so the memory page holding it becomes the worker's own copy. Over a whole archive
+each worker would end up holding a second copy of the model; a worker that renders a bounded
+run of consecutive pages and then makes way holds only the part it touched."""
 
 
 def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], output_dir: Path,
@@ -200,14 +209,20 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
     if asset_names is None:  # callers outside the full build get the same names
         asset_names = plan_assets(collect_static(theme_dirs(site.config.site_dir,
                                                             "static"))).names
-    _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir, dict(asset_names))
+    env = make_environment(site, asset_names)
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        # Compiled once here, inherited by every worker; a broken one is reported by the
+        # first page that uses it (an unused one is no error).
+        with contextlib.suppress(jinja2.TemplateError):
+            env.get_template(name)
+    _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir, env, SharedBlocks(env, site))
     try:
         indexes = list(range(len(outputs)))
         workers = worker_count(len(outputs), PARALLEL_MINIMUM)
         if workers > 1:
-            chunks = [indexes[i::workers * 4] for i in range(workers * 4)]
+            chunks = [indexes[i:i + RENDER_CHUNK] for i in range(0, len(indexes), RENDER_CHUNK)]
             results: list[tuple[str, bool]] = []
-            with forked_pool(workers) as pool:
+            with forked_pool(workers, maxtasksperchild=WORKER_CHUNKS) as pool:
                 for done, part in enumerate(pool.imap_unordered(_render_chunk, chunks), 1):
                     results.extend(part)
                     if progress:
@@ -225,8 +240,7 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
 def _render_chunk(indexes: list[int], progress: Progress | None = None) -> list[tuple[str, bool]]:
     job = _JOB
     assert job is not None
-    env = make_environment(job.site, job.asset_names)
-    shared = SharedBlocks(env, job.site)
+    env, shared = job.env, job.shared
     results = []
     for done, index in enumerate(indexes, start=1):
         output = job.outputs[index]
