@@ -145,7 +145,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
     staging: Path | None = None
     try:
-        inputs, tampered = None, set[str]()
+        inputs, tampered, listing = None, set[str](), None
         if options.shortcut and not options.clean:
             inputs = _list_inputs(site_dir, config, options, engine)
             snapshot = cache.snapshot(str(config.output_dir))
@@ -234,7 +234,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         cache.begin_writing(str(config.output_dir))
         written = write_output(config.output_dir, staging,
                                [*report.staged, *index_staged, *assets_staged], copies,
-                               keep + siblings)
+                               keep + siblings, present=listing)
+        compressed: list[str] = []
         if options.precompress:
             compressed = write_precompressed(config.output_dir, published)
             renewed = len(set(compressed) & set(siblings))
@@ -252,7 +253,9 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                                 SavedModel(site, tuple(outputs), prints))
             snapshot = Snapshot(
                 options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
-                racy_after_ns=inputs.racy_after_ns, output=list_output(config.output_dir),
+                racy_after_ns=inputs.racy_after_ns,
+                output=list_output(config.output_dir) if listing is None else relist_output(
+                    listing, config.output_dir, [*written.changed, *compressed], written.gone),
                 built_at=now, valid_until=site.schedule[0].moment if site.schedule else None,
                 report=Report(pages=sum(1 for o in outputs if o.kind == "page"),
                               files=written.written + written.unchanged,

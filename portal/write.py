@@ -24,6 +24,10 @@ class WriteReport:
     written: int
     unchanged: int
     removed: int
+    changed: tuple[str, ...] = ()
+    """The files moved in or copied (``written`` of them)."""
+    gone: tuple[str, ...] = ()
+    """The files removed (``removed`` of them)."""
 
 
 def output_error(exc: OSError, output_dir: Path) -> OutputError:
@@ -58,13 +62,18 @@ def stage_file(output_dir: Path, staging_dir: Path, path: str, data: bytes) -> b
 
 
 def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
-                 copies: dict[str, Path], keep: Iterable[str], prune: bool = True) -> WriteReport:
+                 copies: dict[str, Path], keep: Iterable[str], prune: bool = True,
+                 present: Iterable[str] | None = None) -> WriteReport:
     """Move ``staged`` files in, write ``copies`` (path → source file) when their bytes
     changed, and remove every file that is neither of these nor in ``keep`` (unless
-    ``prune`` is off: the preview's quick path changes a few files and removes none)."""
+    ``prune`` is off: the preview's quick path changes a few files and removes none).
+
+    ``present``, the folder's files as listed when the build started, spares walking the
+    whole folder again to find the files to remove."""
     staged = sorted(staged)
     keep = set(keep)
     written = unchanged = 0
+    changed: list[str] = []
     try:
         if not output_dir.exists():
             # A first build: the whole folder appears at once, with one rename.
@@ -82,14 +91,18 @@ def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
         for rel, source in sorted(copies.items()):
             if _write_if_changed(output_dir, rel, source.read_bytes()):
                 written += 1
+                changed.append(rel)
             else:
                 unchanged += 1
-        removed = _remove_stale(output_dir, keep | set(staged) | set(copies)) if prune else 0
+        wanted = keep | set(staged) | set(copies)
+        removed = [] if not prune else _remove_stale(output_dir, wanted) if present is None \
+            else _remove_listed(output_dir, present, wanted)
     except OSError as exc:
         raise output_error(exc, output_dir) from exc
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
-    return WriteReport(written, unchanged + len(keep - set(staged) - set(copies)), removed)
+    return WriteReport(written, unchanged + len(keep - set(staged) - set(copies)), len(removed),
+                       tuple(staged) + tuple(changed), tuple(removed))
 
 
 def _clear_way(output_dir: Path, target: Path) -> None:
@@ -129,10 +142,30 @@ def write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
-def _remove_stale(output_dir: Path, keep: set[str]) -> int:
+def _remove_listed(output_dir: Path, present: Iterable[str], keep: set[str]) -> list[str]:
+    """Remove the listed files not in ``keep``, and the folders that leaves empty."""
+    root = str(output_dir)
+    removed = []
+    for rel in sorted(set(present) - keep):
+        path = os.path.join(root, rel)
+        if not os.path.lexists(path) or (os.path.isdir(path) and not os.path.islink(path)):
+            continue  # gone, or a folder now: this build made it for files it wrote
+        os.unlink(path)
+        removed.append(rel)
+        parent = os.path.dirname(rel)
+        while parent:
+            try:
+                os.rmdir(os.path.join(root, parent))
+            except OSError:  # not empty (or already gone)
+                break
+            parent = os.path.dirname(parent)
+    return removed
+
+
+def _remove_stale(output_dir: Path, keep: set[str]) -> list[str]:
     """Remove every file not in ``keep``, then emptied folders and symlinked ones. Walks with
     plain strings: at tens of thousands of files, path objects cost more than the walk."""
-    removed = 0
+    removed = []
     root = str(output_dir)
     for dirpath, dirnames, filenames in os.walk(root, topdown=False):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
@@ -140,7 +173,7 @@ def _remove_stale(output_dir: Path, keep: set[str]) -> int:
         for name in filenames:
             if prefix + name not in keep:
                 os.unlink(os.path.join(dirpath, name))
-                removed += 1
+                removed.append(prefix + name)
         for name in dirnames:
             folder = os.path.join(dirpath, name)
             if os.path.islink(folder):
