@@ -23,7 +23,7 @@ from portal.bodies import SafeBody
 from portal.cache import BuildCache, markdown_key, stat_key
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
-from portal.discover import SourceFile, discover_sources
+from portal.discover import SourceFile, discover_sources, source_at
 from portal.errors import BuildError, Diagnostic, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.images.cache import image_cache_dir, prune_image_cache
@@ -330,6 +330,8 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     shards, and take everything else from the last build's saved model. ``None``: build the
     usual way."""
     config, output_dir = run.config, run.config.output_dir
+    if _front_matter_changed(run, changed):
+        return None
     model = load_model(model_path(config.cache_dir, str(output_dir)), run.snapshot.model)
     if model is None:
         return None
@@ -397,6 +399,25 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
         page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)
+
+
+def _front_matter_changed(run: _Quick, changed: set[str]) -> bool:
+    """A cheap first look, before the saved model is loaded: a changed file whose previous
+    parse is still in the cache and whose front matter differs from it cannot take the quick
+    path (a title, a date, a category…)."""
+    site_dir = run.config.site_dir.resolve()
+    for rel in changed:
+        before = run.snapshot.files.get(rel)
+        source = source_at(site_dir, rel)
+        if before is None or source is None:
+            return True
+        old = run.cache.parsed(rel, f"{before[0]}:{before[1]}")
+        if old is None:
+            continue  # not cached (saved moments ago): the full check decides
+        new, found = read_source(source)
+        if new is None or found or new.meta != old.meta:
+            return True
+    return False
 
 
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,

@@ -210,15 +210,16 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
         asset_names = plan_assets(collect_static(theme_dirs(site.config.site_dir,
                                                             "static"))).names
     env = make_environment(site, asset_names)
-    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
-        # Compiled once here, inherited by every worker; a broken one is reported by the
-        # first page that uses it (an unused one is no error).
-        with contextlib.suppress(jinja2.TemplateError):
-            env.get_template(name)
+    workers = worker_count(len(outputs), PARALLEL_MINIMUM)
+    if workers > 1:
+        for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+            # Compiled once here, inherited by every worker; a broken one is reported by the
+            # first page that uses it (an unused one is no error).
+            with contextlib.suppress(jinja2.TemplateError):
+                env.get_template(name)
     _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir, env, SharedBlocks(env, site))
     try:
         indexes = list(range(len(outputs)))
-        workers = worker_count(len(outputs), PARALLEL_MINIMUM)
         if workers > 1:
             chunks = [indexes[i:i + RENDER_CHUNK] for i in range(0, len(indexes), RENDER_CHUNK)]
             results: list[tuple[str, bool]] = []
