@@ -655,8 +655,8 @@ def bench_size(count: int, args: argparse.Namespace, venvs: dict[str, Path],
     for name, tool in make_tools(folder, venvs, tool_root).items():
         if name not in args.tools and not (name == LIKE_FOR_LIKE and len(args.tools) > 1):
             continue
-        scenarios = (our_scenarios(folder / "ours", count, tool_root) if name == "ours"
-                     else competitor_scenarios())
+        scenarios = (our_scenarios(folder / "ours", count, tool_root)
+                     if name in ("ours", LIKE_FOR_LIKE) else competitor_scenarios())
         result.outcomes[name] = run_scenarios(tool, scenarios, args.repeat, args.timeout,
                                               label)
         count_pages(result, tool, count)
