@@ -43,19 +43,27 @@ class Round:
     """The kill left pages of both versions: it landed while files were being replaced."""
 
 
+BODY_ONLY = {"C": "A"}
+"""Version C is version A with other article texts after the first paragraph: a change of
+bodies only, which a build makes by its quick path (``pipeline._rebuild_bodies``)."""
+
+
 def write_version(site_dir: Path, version: str, articles: int) -> None:
-    """Sources of version A or B: everything a page shows differs between them."""
+    """Sources of version A or B (everything a page shows differs between them), or C."""
+    base = BODY_ONLY.get(version, version)
     (site_dir / "content" / "articles").mkdir(parents=True, exist_ok=True)
-    (site_dir / "site.toml").write_text(
-        f'title = "Cổng thông tin phiên bản {version}"\n'
-        'base_url = "https://xa.example.gov.vn/"\n\n[body]\nname = "Ủy ban nhân dân xã"\n',
-        encoding="utf-8")
+    config = (f'title = "Cổng thông tin phiên bản {base}"\n'
+              'base_url = "https://xa.example.gov.vn/"\n\n[body]\nname = "Ủy ban nhân dân xã"\n')
+    path = site_dir / "site.toml"
+    if not path.is_file() or path.read_text(encoding="utf-8") != config:
+        path.write_text(config, encoding="utf-8")  # untouched when the same, as an editor would
+    lead = f"Nội dung phiên bản {base} của bài. " * 40
     paragraph = f"Nội dung phiên bản {version} của bài. " * 40
     for number in range(articles):
         day = 1 + number % 28
         (site_dir / "content" / "articles" / f"bai-{number:04d}.md").write_text(
             f"---\ntitle: Bài số {number}\ndate: 2023-03-{day:02d} 08:{number % 60:02d}\n"
-            f"tags: [chủ đề {number % 7}]\n---\n\n{paragraph}\n\n{paragraph}\n",
+            f"tags: [chủ đề {number % 7}]\n---\n\n{lead}\n\n{paragraph}\n",
             encoding="utf-8")
 
 
@@ -107,7 +115,7 @@ def check_output(output_dir: Path, clean: dict[str, dict[str, bytes]]) -> tuple[
         versions = [v for v, files in clean.items() if files.get(rel) == data]
         if not versions:
             known = [v for v, files in clean.items() if rel in files]
-            raise AssertionError(f"{rel}: neither complete version A nor B "
+            raise AssertionError(f"{rel}: no complete version ({' nor '.join(clean)}) "
                                  f"(published by {known or 'neither'}, {len(data)} bytes)")
         if len(versions) == 1:
             seen.update(versions)
@@ -129,6 +137,13 @@ def writing_started(site_dir: Path, since_ns: int) -> bool:
     cache marks that moment; a killed build's mark stays, older)."""
     return any(marker.stat().st_mtime_ns >= since_ns
                for marker in (site_dir / ".portal-cache").glob("writing-*"))
+
+
+def _modified_since(path: Path, since_ns: int) -> bool:
+    try:
+        return path.stat().st_mtime_ns >= since_ns
+    except FileNotFoundError:
+        return False
 
 
 def check_leftovers(site_dir: Path) -> None:
@@ -170,24 +185,42 @@ def kill_during_write(site_dir: Path, rng: random.Random, window: float,
 
 
 def run_rounds(work: Path, kills: int, articles: int, seed: int,
-               report: Callable[[int, Round], None] | None = None) -> list[Round]:
-    """``kills`` rounds of kill-and-check on one site; every fourth round and the last are
-    followed by a complete build of a random version that must equal its clean build."""
+               report: Callable[[int, Round], None] | None = None,
+               versions: tuple[str, str] = ("B", "A")) -> list[Round]:
+    """``kills`` rounds of kill-and-check on one site, alternating between ``versions``;
+    every fourth round and the last are followed by a complete build of a random version
+    that must equal its clean build. With a body-only version (C) the builds take the quick
+    path: every kill lands anywhere after rendering began, within the time one takes."""
     rng = random.Random(seed)
-    clean = clean_builds(work, articles)
+    clean = clean_builds(work, articles, tuple(sorted(versions)))
     site = work / "site"
-    write_version(site, "A", articles)
+    quick = any(version in BODY_ONLY for version in versions)
+    write_version(site, versions[1], articles)
     started = time.perf_counter()
     build_complete(site)
     whole = time.perf_counter() - started
+    if quick:  # a quick build each way, timed; the site is back at versions[1]
+        whole = 0.0
+        for version in versions:
+            write_version(site, version, articles)
+            started = time.perf_counter()
+            build_complete(site)
+            whole = max(whole, time.perf_counter() - started)
     staging = site / "._site.staging"
     rounds = []
     for number in range(kills):
-        version = "B" if number % 2 == 0 else "A"
+        version = versions[number % 2]
         write_version(site, version, articles)
         # Odd rounds kill anywhere after rendering began; even rounds aim at the moves into
         # the output folder (a small part of the build).
-        if number % 2:
+        if quick and number % 2:  # the quick path is short: anywhere in it, from the start
+            delay, finished = kill_during_write(site, rng, whole, lambda: True)
+        elif quick:  # or once it moved its first file in (the feed, first in order)
+            since = time.time_ns()
+            delay, finished = kill_during_write(
+                site, rng, WRITE_WINDOW, lambda since=since: _modified_since(
+                    site / "_site" / "atom.xml", since))
+        elif number % 2:
             delay, finished = kill_during_write(site, rng, whole, staging.exists)
         else:
             since = time.time_ns()
@@ -200,7 +233,7 @@ def run_rounds(work: Path, kills: int, articles: int, seed: int,
         if number % 4 == 3 or number == kills - 1:
             # Either version may come next: a rebuild back to the old sources after a kill
             # must repair the files the killed build had already replaced.
-            repair = rng.choice("AB")
+            repair = rng.choice(sorted(versions))
             write_version(site, repair, articles)
             build_complete(site)
             check_repaired(site / "_site", clean[repair])

@@ -41,6 +41,15 @@ def test_killed_builds_leave_complete_files_and_the_next_build_repairs_them(tmp_
     assert any(r.mixed for r in rounds), rounds
 
 
+def test_killed_quick_builds_of_body_edits_leave_complete_files_and_are_repaired(tmp_path):
+    """Versions A and C differ in article texts only: builds take the quick path (saved
+    model, snapshot), and kills land in it; the next build must not trust either."""
+    rounds = run_rounds(tmp_path, kills=KILLS, articles=ARTICLES, seed=SEED,
+                        versions=("C", "A"))
+    assert len([r for r in rounds if not r.finished]) >= KILLS // 2, rounds
+    assert any(r.mixed for r in rounds), rounds  # killed while it moved pages in
+
+
 def test_a_build_stopped_after_moving_files_in_does_not_fool_the_next_one(site, monkeypatch):
     """The deterministic core of the case above: the new pages are in place but the build
     cache still describes the old ones; going back to the old sources must not keep them."""
