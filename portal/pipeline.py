@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -299,8 +298,7 @@ def _list_inputs(site_dir: Path, config: SiteConfig, options: BuildOptions,
                  engine: str) -> Inputs:
     """Every file the build reads and every setting that shapes its output besides them."""
     settings = repr((engine, str(config.output_dir), options.include_drafts, options.search,
-                     config.base_url, options.precompress,
-                     *(version(name) for name in ("pagefind", "pillow"))))
+                     config.base_url, options.precompress))
     return list_inputs(
         [("site.toml", site_dir / CONFIG_FILE)],
         [("content", site_dir / "content"),
