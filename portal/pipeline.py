@@ -215,10 +215,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
             lambda path: (staging / path if path in staged else config.output_dir / path)
             .read_bytes(),
             config.language, config.cache_dir)
-        index_staged = [path for path, source in index.items()
-                        if (path in tampered
-                            or not _same_named_file(config.output_dir / path, source))
-                        and stage_file(config.output_dir, staging, path, source.read_bytes())]
+        index_staged = _stage_index(index, config.output_dir, staging, tampered)
         clock.lap("search")
 
         copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source
@@ -359,9 +356,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
                 [(o.path, prints[o.path], shard_of(o)) for o in edits.outputs if searchable(o)],
                 lambda path: (staging / path if path in staged else output_dir / path)
                 .read_bytes(), config.language, config.cache_dir)
-        index_staged = [path for path, source in index.items()
-                        if not _same_named_file(output_dir / path, source)
-                        and stage_file(output_dir, staging, path, source.read_bytes())]
+        index_staged = _stage_index(index, output_dir, staging, set())
         run.clock.lap("search")
         written = write_output(output_dir, staging, [*report.staged, *index_staged], {}, [],
                                prune=False)
@@ -381,11 +376,11 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     old = run.snapshot.report
     token = write_model(model_path(config.cache_dir, str(output_dir)),
                         SavedModel(site, edits.outputs, prints))
+    listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
+                            stale)
     snapshot = dataclasses.replace(
         run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
-        racy_after_ns=run.inputs.racy_after_ns,
-        output=relist_output(run.snapshot.output, output_dir,
-                             [*report.staged, *index_staged], stale),
+        racy_after_ns=run.inputs.racy_after_ns, output=listing,
         built_at=run.now, model=token,
         report=dataclasses.replace(old, budget=budget, page_weights=tuple(weights)))
     run.cache.commit_quick(str(output_dir), renewed, snapshot)
@@ -393,7 +388,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     return BuildResult(
         output_dir=output_dir, pages=old.pages,
         pages_rendered=sum(1 for o in edits.todo if o.kind == "page"),
-        written=written.written, unchanged=written.unchanged, removed=len(stale),
+        written=written.written, unchanged=len(listing) - written.written, removed=len(stale),
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
         page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)
@@ -513,6 +508,15 @@ class _CachedBodies:
 def _global_digest(engine: str, site_dir: Path) -> str:
     """What every page depends on: the engine, the theme's templates and site.toml."""
     return engine + files_digest(theme_dirs(site_dir, "templates"), [site_dir / "site.toml"])
+
+
+def _stage_index(index: dict[str, Path], output_dir: Path, staging: Path,
+                 tampered: set[str]) -> list[str]:
+    """Stage the search index files (output path → file in the cache) that are not already in
+    place; return their paths."""
+    return [path for path, source in index.items()
+            if (path in tampered or not _same_named_file(output_dir / path, source))
+            and stage_file(output_dir, staging, path, source.read_bytes())]
 
 
 def _same_named_file(target: Path, source: Path) -> bool:

@@ -212,6 +212,7 @@ def test_a_body_edit_renders_that_page_from_the_saved_model(news, tmp_path):
     result = news.build()
     assert quick(result)
     assert result.pages_rendered == 1
+    assert result.written + result.unchanged == len(news.files())
     assert "Đoạn mới thêm." in news.read("tin-tuc/bai-b1/index.html")
     assert shortcut(news.build())
     same_as_clean_build(news, tmp_path / "clean")
