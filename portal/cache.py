@@ -10,6 +10,8 @@ SQLite database: crash-safe (a killed build leaves the last committed state) and
 - ``outputs``: per output folder, the fingerprint of every file of its last successful build,
   so a rebuild renders only what changed (the deploy folder and the preview folder of
   ``serve`` keep separate manifests and do not spoil each other's);
+- ``search_keys``: per output folder, what Pagefind read of each searchable page, by the
+  page's fingerprint (see ``search.search_keys``);
 - ``snapshots``: per output folder, what the last successful build read and left behind, so a
   build with nothing to do stops at once (see ``snapshot.py``).
 
@@ -28,7 +30,7 @@ from portal.bodies import SafeBody
 from portal.parse import ParsedSource
 from portal.snapshot import Snapshot, load_snapshot
 
-FORMAT = "6"
+FORMAT = "7"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
@@ -36,6 +38,9 @@ CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (dir TEXT NOT NULL, path TEXT NOT NULL,
                                     fingerprint TEXT NOT NULL, PRIMARY KEY (dir, path));
 CREATE TABLE IF NOT EXISTS snapshots (dir TEXT PRIMARY KEY, snapshot BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS search_keys (dir TEXT NOT NULL, path TEXT NOT NULL,
+                                        fingerprint TEXT NOT NULL, key TEXT NOT NULL,
+                                        PRIMARY KEY (dir, path));
 """
 
 
@@ -87,8 +92,8 @@ class BuildCache:
             # Another engine (or another layout of this file) wrote it: nothing in it can be
             # trusted, not even the shape of its tables.
             self.db.executescript("DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
-                                  "DROP TABLE IF EXISTS outputs; "
-                                  "DROP TABLE IF EXISTS snapshots;" + SCHEMA)
+                                  "DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS snapshots; "
+                                  "DROP TABLE IF EXISTS search_keys;" + SCHEMA)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
                             (f"{FORMAT}:{engine}",))
             self.db.commit()
@@ -106,6 +111,14 @@ class BuildCache:
             return {}
         return dict(self.db.execute("SELECT path, fingerprint FROM outputs WHERE dir = ?",
                                     (output_dir,)))
+
+    def search_keys(self, output_dir: str) -> dict[str, tuple[str, str]]:
+        """Path → (fingerprint, key) of the searchable pages of the last build into
+        ``output_dir``; none while a build into it was stopped after moving files in."""
+        if self._writing_marker(output_dir).exists():
+            return {}
+        return {path: (fingerprint, key) for path, fingerprint, key in self.db.execute(
+            "SELECT path, fingerprint, key FROM search_keys WHERE dir = ?", (output_dir,))}
 
     def snapshot(self, output_dir: str) -> Snapshot | None:
         """The last successful build's snapshot of ``output_dir``; none while a build into it
@@ -153,7 +166,8 @@ class BuildCache:
 
     def commit(self, live_sources: set[str], live_bodies: set[str],
                outputs: dict[str, str], output_dir: str,
-               snapshot: Snapshot | None = None) -> None:
+               snapshot: Snapshot | None = None,
+               search_keys: dict[str, tuple[str, str]] | None = None) -> None:
         """Store this build's results and forget what no current source uses."""
         with self.db:
             stale = [(rel,) for rel in self._sources if rel not in live_sources]
@@ -166,6 +180,8 @@ class BuildCache:
             self.db.execute("DELETE FROM outputs WHERE dir = ?", (output_dir,))
             self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
                                 [(output_dir, path, fp) for path, fp in outputs.items()])
+            self.db.execute("DELETE FROM search_keys WHERE dir = ?", (output_dir,))
+            self._store_keys(output_dir, search_keys or {})
             self.db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
             if snapshot is not None:
                 self.db.execute("INSERT INTO snapshots VALUES (?, ?)",
@@ -178,13 +194,19 @@ class BuildCache:
         _forget(self.db, output_dir, paths)
 
     def commit_quick(self, output_dir: str, outputs: dict[str, str],
-                     snapshot: Snapshot) -> None:
+                     search_keys: dict[str, tuple[str, str]], snapshot: Snapshot) -> None:
         """Store what the quick path for body edits rendered, and its snapshot."""
         with self.db:
+            self._store_keys(output_dir, search_keys)
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
                                 [(output_dir, path, fp) for path, fp in outputs.items()])
             self.db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)",
                             (output_dir, snapshot.dumps()))
+
+    def _store_keys(self, output_dir: str, keys: dict[str, tuple[str, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO search_keys VALUES (?, ?, ?, ?)",
+                            [(output_dir, path, fingerprint, key)
+                             for path, (fingerprint, key) in keys.items()])
 
     def close(self) -> None:
         self.db.close()

@@ -29,7 +29,9 @@ class SavedModel:
     site: Site
     outputs: tuple[Output, ...]
     prints: dict[str, str]
-    """The fingerprint of every page (the search index groups its shards by them)."""
+    """The fingerprint of every page."""
+    search_keys: dict[str, tuple[str, str]]
+    """Fingerprint and search key of every searchable page (``search.search_keys``)."""
 
 
 def model_path(cache_dir: Path, output_dir: str) -> Path:

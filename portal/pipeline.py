@@ -46,7 +46,7 @@ from portal.precompress import sibling_paths, write_precompressed
 from portal.quick import plan_body_edits
 from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
-from portal.search import build_search_index, is_content_named, searchable
+from portal.search import build_search_index, is_content_named, search_keys, searchable
 from portal.site import build_site
 from portal.snapshot import Inputs, Report, Snapshot, list_inputs, list_output, relist_output
 from portal.weight import PageWeight, measure_page, over_budget
@@ -209,12 +209,11 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         clock.lap("render")
 
         staged = set(report.staged)
-        shard_of = shard_names(search_shards(site))
-        index = {} if not options.search else build_search_index(
-            [(o.path, prints[o.path], shard_of(o)) for o in outputs if searchable(o)],
+        keys, index = _index_search(
+            options.search, site, outputs, prints,
+            cache.search_keys(str(config.output_dir)),
             lambda path: (staging / path if path in staged else config.output_dir / path)
-            .read_bytes(),
-            config.language, config.cache_dir)
+            .read_bytes(), config)
         index_staged = _stage_index(index, config.output_dir, staging, tampered)
         clock.lap("search")
 
@@ -246,7 +245,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         snapshot = None
         if inputs is not None:
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
-                                SavedModel(site, tuple(outputs), prints))
+                                SavedModel(site, tuple(outputs), prints, keys))
             snapshot = Snapshot(
                 options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
                 racy_after_ns=inputs.racy_after_ns,
@@ -260,7 +259,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                               page_weights=tuple(weights), images=image_report),
                 model=token)
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
-                     outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot)
+                     outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot,
+                     search_keys=keys)
         prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")
     except BaseException as exc:
@@ -349,13 +349,10 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
                                 asset_names=assets.names)
         run.clock.lap("render")
         staged = set(report.staged)
-        index: dict[str, Path] = {}
-        if run.options.search:
-            shard_of = shard_names(search_shards(site))
-            index = build_search_index(
-                [(o.path, prints[o.path], shard_of(o)) for o in edits.outputs if searchable(o)],
-                lambda path: (staging / path if path in staged else output_dir / path)
-                .read_bytes(), config.language, config.cache_dir)
+        keys, index = _index_search(
+            run.options.search, site, list(edits.outputs), prints, model.search_keys,
+            lambda path: (staging / path if path in staged else output_dir / path)
+            .read_bytes(), config)
         index_staged = _stage_index(index, output_dir, staging, set())
         run.clock.lap("search")
         written = write_output(output_dir, staging, [*report.staged, *index_staged], {}, [],
@@ -375,7 +372,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
                                _budget_line(site_dir)))
     old = run.snapshot.report
     token = write_model(model_path(config.cache_dir, str(output_dir)),
-                        SavedModel(site, edits.outputs, prints))
+                        SavedModel(site, edits.outputs, prints, keys))
     listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
                             stale)
     snapshot = dataclasses.replace(
@@ -383,7 +380,8 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         racy_after_ns=run.inputs.racy_after_ns, output=listing,
         built_at=run.now, model=token,
         report=dataclasses.replace(old, budget=budget, page_weights=tuple(weights)))
-    run.cache.commit_quick(str(output_dir), renewed, snapshot)
+    run.cache.commit_quick(str(output_dir), renewed,
+                           {path: keys[path] for path in renewed if path in keys}, snapshot)
     run.clock.lap("weight")
     return BuildResult(
         output_dir=output_dir, pages=old.pages,
@@ -508,6 +506,21 @@ class _CachedBodies:
 def _global_digest(engine: str, site_dir: Path) -> str:
     """What every page depends on: the engine, the theme's templates and site.toml."""
     return engine + files_digest(theme_dirs(site_dir, "templates"), [site_dir / "site.toml"])
+
+
+def _index_search(search: bool, site: Site, outputs: list[Output], prints: dict[str, str],
+                  known: dict[str, tuple[str, str]], load: Callable[[str], bytes],
+                  config: SiteConfig) -> tuple[dict[str, tuple[str, str]], dict[str, Path]]:
+    """The searchable pages' keys (``search.search_keys``) and the index files by output path;
+    neither without search."""
+    if not search:
+        return {}, {}
+    pages = [o for o in outputs if searchable(o)]
+    keys = search_keys([(o.path, prints[o.path]) for o in pages], known, load)
+    shard_of = shard_names(search_shards(site))
+    index = build_search_index([(o.path, keys[o.path][1], shard_of(o)) for o in pages], load,
+                               config.language, config.cache_dir)
+    return keys, index
 
 
 def _stage_index(index: dict[str, Path], output_dir: Path, staging: Path,

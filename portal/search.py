@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import version
 from pathlib import Path
 
@@ -41,11 +41,28 @@ def searchable(output: Output) -> bool:
     return pagination is None or pagination.number == 1
 
 
+def search_keys(pages: Iterable[tuple[str, str]], known: Mapping[str, tuple[str, str]],
+                load: Callable[[str], bytes]) -> dict[str, tuple[str, str]]:
+    """For each searchable page, given as (output path, fingerprint): its fingerprint and the
+    digest of what Pagefind reads of it (:func:`index_view`), taken from ``known`` while the
+    fingerprint is the same, else read through ``load``.
+
+    Shards are keyed by these digests, not by the pages' fingerprints: a template change that
+    leaves the searchable part of every page as it was (the sidebar, the footer, the head…)
+    re-renders the pages but does not re-index them."""
+    keys = {}
+    for path, fingerprint in pages:
+        before = known.get(path)
+        keys[path] = before if before is not None and before[0] == fingerprint else (
+            fingerprint, hashlib.sha256(index_view(load(path))).hexdigest())
+    return keys
+
+
 def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], bytes],
                        language: str, cache_dir: Path) -> dict[str, Path]:
-    """Index the searchable pages, given as (output path, fingerprint, shard); return the
-    index files (in the cache) by output path. HTML is read through ``load`` only for shards
-    to rebuild.
+    """Index the searchable pages, given as (output path, key, shard), the key a digest of
+    what Pagefind reads of the page (:func:`search_keys`); return the index files (in the
+    cache) by output path. HTML is read through ``load`` only for shards to rebuild.
 
     The index is split into shards of consecutive years (see ``plan.search_shards``), each a
     Pagefind bundle under ``pagefind/<shard>/``: an edit re-indexes one shard, and the search
@@ -57,8 +74,8 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
     do not re-upload an unchanged index.
     """
     groups: dict[str, list[tuple[str, str]]] = {}
-    for path, fingerprint, shard in pages:
-        groups.setdefault(shard, []).append((path, fingerprint))
+    for path, key, shard in pages:
+        groups.setdefault(shard, []).append((path, key))
     root = cache_dir / "search"
     root.mkdir(parents=True, exist_ok=True)
     bundles = {shard: _bundle(root, group, language, load) for shard, group in groups.items()}
@@ -164,6 +181,6 @@ def _scratch() -> str | None:
 
 def _digest(pages: list[tuple[str, str]], language: str) -> str:
     digest = hashlib.sha256(f"pagefind {PAGEFIND_VERSION} {language}\n".encode())
-    for path, fingerprint in pages:
-        digest.update(f"{path}\0{fingerprint}\n".encode())
+    for path, key in pages:
+        digest.update(f"{path}\0{key}\n".encode())
     return digest.hexdigest()[:32]

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from golden_site import build_sample
+from test_incremental import clean_build, comparable
 
+import portal.search as search_module
+from portal.render import THEME_DIR
 from portal.search import _run_pagefind, index_view
 
 
@@ -62,3 +65,47 @@ def test_nested_elements_of_the_same_name_stay_inside():
         b'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>T</title></head>'
         b'<body><article data-pagefind-body><h1>T</h1><article>the</article><p>cuoi</p>'
         b'</article></body></html>')
+
+
+@pytest.fixture
+def news(site):
+    for index in range(3):
+        site.article(f"a{index}.md", f"title: Bài {index}\ndate: 2023-03-0{index + 1}\n",
+                     f"Nội dung bài {index}.\n")
+    return site
+
+
+def count_pagefind_runs(monkeypatch) -> list[int]:
+    runs: list[int] = []
+    real = search_module._run_pagefind
+
+    def counted(pages, language, bundle):
+        runs.append(len(pages))
+        real(pages, language, bundle)
+
+    monkeypatch.setattr(search_module, "_run_pagefind", counted)
+    return runs
+
+
+def test_a_template_change_outside_the_searchable_part_does_not_reindex(news, monkeypatch,
+                                                                        tmp_path):
+    news.build()
+    runs = count_pagefind_runs(monkeypatch)
+    footer = (THEME_DIR / "templates/partials/footer.html").read_text(encoding="utf-8")
+    news.write("templates/partials/footer.html", footer + "<p>Chân trang mới</p>\n")
+    result = news.build()
+    assert result.pages_rendered > 3  # every page shows the footer
+    assert runs == []
+    assert "Chân trang mới" in news.read("tin-tuc/bai-1/index.html")
+    assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
+
+
+def test_a_template_change_inside_it_reindexes(news, monkeypatch, tmp_path):
+    news.build()
+    runs = count_pagefind_runs(monkeypatch)
+    article = (THEME_DIR / "templates/article.html").read_text(encoding="utf-8")
+    news.write("templates/article.html",
+               article.replace('data-pagefind-body', 'data-pagefind-body data-moi="1"', 1))
+    news.build()
+    assert runs and runs[0] >= 3
+    assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
