@@ -1,14 +1,17 @@
 """Search-index figures: build time, total size, and bytes one query downloads.
 
     python benchmarks/search_index.py [N ...]        (default: 1000 10000)
+    python benchmarks/search_index.py 10000 --shard-articles 1000
 
-For each N it writes the deterministic corpus (benchmarks/corpus.py), builds it, and loads the
+For each N it writes the deterministic corpus (benchmarks/corpus.py), builds it (with
+``[search] shard_articles`` set when ``--shard-articles`` is given), and loads the
 search page in Debian's Chromium for a few queries, adding up every byte fetched under
 /pagefind/ (Pagefind's index files are compressed already; the server sends them as they are).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -25,10 +28,14 @@ from portal.pipeline import BuildOptions, build  # noqa: E402
 QUERIES = ("cai cach hanh chinh", "dong thi dua", "chuyển đổi số", "thanh long")
 
 
-def measure(count: int, workdir: Path) -> dict[str, object]:
+def measure(count: int, workdir: Path, shard_articles: int | None) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     corpus = write_corpus(count, workdir / f"site-{count}")
+    if shard_articles:
+        config = corpus.folder / "site.toml"
+        config.write_text(config.read_text(encoding="utf-8")
+                          + f"\n[search]\nshard_articles = {shard_articles}\n", encoding="utf-8")
     result = build(BuildOptions(site_dir=corpus.folder, now="2026-01-01"), environ={})
     index = corpus.folder / "_site" / "pagefind"
     files = [p for p in index.rglob("*") if p.is_file()]
@@ -58,10 +65,14 @@ def measure(count: int, workdir: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    counts = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("counts", type=int, nargs="*", default=[1000, 10000], metavar="N")
+    parser.add_argument("--shard-articles", type=int, metavar="N",
+                        help="[search] shard_articles of the corpus (default: the site default)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
-        for count in counts:
-            row = measure(count, Path(temp))
+        for count in args.counts:
+            row = measure(count, Path(temp), args.shard_articles)
             per_query = ", ".join(f"“{q}” {b / 1024:.0f} KiB" for q, b in
                                   row["query_bytes"].items())
             print(f"{row['articles']:>6} articles: build {row['build_s']:.1f} s "
