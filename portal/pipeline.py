@@ -48,7 +48,15 @@ from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, search_keys, searchable
 from portal.site import build_site
-from portal.snapshot import Inputs, Report, Snapshot, list_inputs, list_output, relist_output
+from portal.snapshot import (
+    Inputs,
+    Report,
+    Snapshot,
+    list_inputs,
+    list_output,
+    meta_digest,
+    relist_output,
+)
 from portal.weight import PageWeight, measure_page, over_budget
 from portal.write import output_error, stage_file, staging_dir_for, write_output
 
@@ -170,6 +178,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
 
         bodies = _CachedBodies(cache)
         site, found = build_site(config, parsed, now, options.include_drafts, bodies)
+        front_matter = {} if inputs is None else {p.source.rel: meta_digest(p.meta)
+                                                   for p in parsed}
         del parsed  # the Markdown texts are no longer needed: free them before rendering
         if config.ratings is not None and config.ratings.bake:
             site = replace(site, ratings=load_scores(config.ratings.database))
@@ -257,7 +267,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                               warnings=tuple(w for w in warnings if w not in over),
                               budget=tuple(over), schedule=site.schedule,
                               page_weights=tuple(weights), images=image_report),
-                model=token)
+                model=token, front_matter=front_matter)
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot,
                      search_keys=keys)
@@ -393,20 +403,17 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
 
 
 def _front_matter_changed(run: _Quick, changed: set[str]) -> bool:
-    """A cheap first look, before the saved model is loaded: a changed file whose previous
-    parse is still in the cache and whose front matter differs from it cannot take the quick
-    path (a title, a date, a category…)."""
+    """A cheap first look, before the saved model is loaded: a changed file whose front
+    matter differs from the last build's (a title, a date, a category…), or that was no
+    source then, cannot take the quick path."""
     site_dir = run.config.site_dir.resolve()
     for rel in changed:
-        before = run.snapshot.files.get(rel)
         source = source_at(site_dir, rel)
-        if before is None or source is None:
+        before = run.snapshot.front_matter.get(rel)
+        if source is None or before is None:
             return True
-        old = run.cache.parsed(rel, f"{before[0]}:{before[1]}")
-        if old is None:
-            continue  # not cached (saved moments ago): the full check decides
         new, found = read_source(source)
-        if new is None or found or new.meta != old.meta:
+        if new is None or found or meta_digest(new.meta) != before:
             return True
     return False
 

@@ -28,7 +28,7 @@ import os
 import pickle
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -102,6 +102,8 @@ class Snapshot:
     report: Report
     model: str = ""
     """The token of the model saved with it (``model_store.py``), if any."""
+    front_matter: dict[str, str] = field(default_factory=dict)
+    """Each source's front matter digest (:func:`meta_digest`), by site-relative path."""
 
     def changed(self, inputs: Inputs, now: datetime, output: dict[str, tuple[int, int]]
                 ) -> set[str] | None:
@@ -156,6 +158,12 @@ def relist_output(listing: dict[str, tuple[int, int]], output_dir: Path,
         info = os.stat(output_dir / path)
         listing[path] = (info.st_mtime_ns, info.st_size)
     return listing
+
+
+def meta_digest(meta: dict) -> str:
+    """A digest of parsed front matter: equal for the same keys and values in the same
+    order (another order reads as a change, which only costs the quick path)."""
+    return hashlib.sha256(repr(meta).encode()).hexdigest()[:32]
 
 
 def load_snapshot(blob: bytes | None) -> Snapshot | None:

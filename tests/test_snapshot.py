@@ -12,6 +12,7 @@ import pytest
 from conftest import MINIMAL_CONFIG, NOW, SiteFolder
 from test_incremental import clean_build, comparable
 
+import portal.pipeline
 from portal.cache import BuildCache
 from portal.fingerprint import engine_version
 from portal.pipeline import BuildResult
@@ -248,3 +249,17 @@ def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
     result = news.build()
     assert not quick(result) and not shortcut(result)
     same_as_clean_build(news, tmp_path / "clean")
+
+
+def test_a_front_matter_edit_is_refused_before_the_model_is_loaded(news, monkeypatch):
+    news.build()
+    path = news.root / "content/articles/a.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Bài A", "Bài A mới"),
+                    encoding="utf-8")  # at once: its previous parse is not even cached
+
+    def refuse(*args):
+        raise AssertionError("the saved model was loaded for a front-matter edit")
+
+    monkeypatch.setattr(portal.pipeline, "load_model", refuse)
+    assert not quick(news.build())
+    assert "Bài A mới" in news.read("tin-tuc/bai-a-moi/index.html")
