@@ -49,6 +49,7 @@ from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, search_keys, searchable
 from portal.site import build_site
 from portal.snapshot import (
+    RACY_SECONDS,
     Inputs,
     Report,
     Snapshot,
@@ -62,9 +63,6 @@ from portal.write import output_error, stage_file, staging_dir_for, write_output
 
 Progress = Callable[[str, int, int], None]
 SEARCH_PREFIX = SEARCH_FOLDER + "/"
-RACY_SECONDS = 2.0
-"""A file changed this recently may change again within the same clock tick, unseen by its
-size and modification time: its parse is not cached (the "racy" case of git's index)."""
 
 
 @dataclass(frozen=True)
@@ -474,7 +472,7 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
                    diagnostics: list[Diagnostic]) -> list[ParsedSource]:
     """Parse each source, or take its parse from the cache while the file is unchanged."""
     parsed = []
-    racy = time.time() - RACY_SECONDS
+    racy = time.time() - RACY_SECONDS  # such a file's parse is not cached (snapshot.py)
     for source in sources:
         stat = stat_key(source.path)
         item = cache.parsed(source.rel, stat)

@@ -55,13 +55,20 @@ class Inputs:
     """When the listing was taken (the clock, in nanoseconds)."""
     options: str
     """Everything besides the files that shapes the output (engine, options, library versions)."""
+    _digests: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """Content digests read so far: a build asks twice (to compare, then to record)."""
 
     def entries(self, racy_after_ns: int) -> dict[str, tuple[int, int, bytes]]:
         """Size and time of every file; the content's digest too for files modified at or
         after ``racy_after_ns``, which their size and time alone cannot vouch for."""
-        return {item.rel: (item.mtime_ns, item.size, _content_digest(item.path)
+        return {item.rel: (item.mtime_ns, item.size, self._digest(item)
                            if item.mtime_ns >= racy_after_ns else b"")
                 for item in self.files}
+
+    def _digest(self, item: FileStat) -> bytes:
+        if item.path not in self._digests:
+            self._digests[item.path] = _content_digest(item.path)
+        return self._digests[item.path]
 
     @property
     def racy_after_ns(self) -> int:
