@@ -22,7 +22,7 @@ from portal.bodies import SafeBody
 from portal.cache import BuildCache, markdown_key, stat_key
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
-from portal.discover import SourceFile, discover_sources, source_at
+from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.images.cache import image_cache_dir, prune_image_cache
@@ -43,7 +43,7 @@ from portal.plan import (
     shard_names,
 )
 from portal.precompress import sibling_paths, write_precompressed
-from portal.quick import plan_body_edits
+from portal.quick import plan_body_edits, read_changed
 from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, search_keys, searchable
@@ -333,12 +333,14 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     shards, and take everything else from the last build's saved model. ``None``: build the
     usual way."""
     config, output_dir = run.config, run.config.output_dir
-    if _front_matter_changed(run, changed):
-        return None
+    parsed = read_changed(config.site_dir.resolve(), changed)
+    if parsed is None or any(meta_digest(item.meta) != run.snapshot.front_matter.get(rel)
+                             for rel, item in parsed.items()):
+        return None  # a front-matter edit (a title, a date…): no need to load the model
     model = load_model(model_path(config.cache_dir, str(output_dir)), run.snapshot.model)
     if model is None:
         return None
-    edits = plan_body_edits(model.site, model.outputs, changed, run.options.include_drafts)
+    edits = plan_body_edits(model.site, model.outputs, parsed, run.options.include_drafts)
     if edits is None:
         return None
     site = edits.site
@@ -398,22 +400,6 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
         page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)
-
-
-def _front_matter_changed(run: _Quick, changed: set[str]) -> bool:
-    """A cheap first look, before the saved model is loaded: a changed file whose front
-    matter differs from the last build's (a title, a date, a category…), or that was no
-    source then, cannot take the quick path."""
-    site_dir = run.config.site_dir.resolve()
-    for rel in changed:
-        source = source_at(site_dir, rel)
-        before = run.snapshot.front_matter.get(rel)
-        if source is None or before is None:
-            return True
-        new, found = read_source(source)
-        if new is None or found or meta_digest(new.meta) != before:
-            return True
-    return False
 
 
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,

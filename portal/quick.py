@@ -20,7 +20,7 @@ from pathlib import Path
 from portal.cache import forget_outputs
 from portal.discover import source_at
 from portal.model import Article, Campaign, Listing, Site
-from portal.parse import read_source
+from portal.parse import ParsedSource, read_source
 from portal.plan import Output
 from portal.render import render_outputs
 from portal.site import remake_article
@@ -56,20 +56,28 @@ class BodyEdits:
     """The edited articles' pages and the feeds that carry their bodies."""
 
 
-def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: set[str],
-                    include_drafts: bool) -> BodyEdits | None:
-    """Swap the edited articles into the last build's model and plan, or ``None`` when any
-    changed file is not a published article whose front matter and summary stayed the same."""
-    by_source = {article.source: article for article in site.articles}
-    if not changed or not changed <= by_source.keys():
-        return None
-    site_dir = site.config.site_dir.resolve()
-    swaps: dict[int, Article] = {}
+def read_changed(site_dir: Path, changed: set[str]) -> dict[str, ParsedSource] | None:
+    """The changed files, parsed; ``None`` when one is not a source or has any finding."""
+    parsed = {}
     for rel in sorted(changed):
         source = source_at(site_dir, rel)
-        parsed, found = read_source(source) if source else (None, ["not a source"])
-        if parsed is None or found:
+        item, found = read_source(source) if source else (None, ["not a source"])
+        if item is None or found:
             return None
+        parsed[rel] = item
+    return parsed
+
+
+def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, ParsedSource],
+                    include_drafts: bool) -> BodyEdits | None:
+    """Swap the edited articles (``read_changed``) into the last build's model and plan, or
+    ``None`` when any is not a published article whose front matter and summary stayed the
+    same."""
+    by_source = {article.source: article for article in site.articles}
+    if not changed or not changed.keys() <= by_source.keys():
+        return None
+    swaps: dict[int, Article] = {}
+    for rel, parsed in sorted(changed.items()):
         old = by_source[rel]
         new = remake_article(site, parsed, include_drafts)
         if new is None or dataclasses.replace(new, body_html=old.body_html,
@@ -83,7 +91,9 @@ def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: set[str],
 
 def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None:
     """Render only the pages of articles whose bodies changed, or ``None`` for a full build."""
-    edits = plan_body_edits(state.site, state.outputs, changed, state.include_drafts)
+    parsed = read_changed(state.site.config.site_dir.resolve(), changed)
+    edits = None if parsed is None else plan_body_edits(state.site, state.outputs, parsed,
+                                                        state.include_drafts)
     if edits is None:
         return None
     config = state.site.config
