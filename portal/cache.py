@@ -22,6 +22,7 @@ changes nothing here either.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import sqlite3
 from pathlib import Path
@@ -44,8 +45,8 @@ CREATE TABLE IF NOT EXISTS search_keys (dir TEXT NOT NULL, path TEXT NOT NULL,
 """
 
 
-def stat_key(path: Path) -> str:
-    info = path.stat()
+def stat_key(info: os.stat_result) -> str:
+    """What a cached parse is kept under: the file's modification time and size."""
     return f"{info.st_mtime_ns}:{info.st_size}"
 
 

@@ -8,6 +8,7 @@ beside its page, other files under ``media/``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -54,8 +55,11 @@ class Linker:
     def _link_to_item(self, path: str, written: str, value: str, fragment: str) -> str | None:
         """A link to another item; the line (``written`` looked up in the body, which is
         unpacked for it) is found only when there is something to report."""
-        target = (self.entry.parsed.source.folder / path).resolve()
-        other = self.by_path.get(target)
+        folder = self.entry.parsed.source.folder
+        lexical = _lexical_target(folder, path)
+        other = self.by_path.get(lexical) if lexical is not None else None
+        if other is None or lexical is None or lexical.is_symlink():
+            other = self.by_path.get((folder / path).resolve())
         if other is None:
             line = self.entry.parsed.line_of_text(written)
             self.diagnostics.append(error(self.entry.rel, line, "link to a missing file",
@@ -99,6 +103,21 @@ class Linker:
         return Attachment(title=title or name, url=url,
                           kind=Path(name).suffix.lstrip(".").upper() or "FILE",
                           size=self.assets[url].source.stat().st_size)
+
+
+def _lexical_target(folder: Path, path: str) -> Path | None:
+    """Where a relative link leads, found without asking the file system, when that is sure
+    to be where ``resolve()`` would find it: ``folder`` is canonical (sources are found in the
+    resolved site folder, symlinked folders not followed), so only a ``..`` after a name
+    could climb out of a symlinked folder elsewhere than the text says. ``None``: resolve it.
+    (Resolving costs a system call per folder of the path, for every link of every body.)"""
+    parts = path.split("/")
+    start = 0
+    while start < len(parts) and parts[start] in ("..", ".", ""):
+        start += 1
+    if ".." in parts[start:]:
+        return None
+    return Path(os.path.normpath(os.path.join(folder, path)))
 
 
 def _display(path: Path, config: SiteConfig) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Callable
 
 import markdown
@@ -81,27 +82,45 @@ def convert_all(texts: list[str]) -> list[str]:
     return [renderer.convert(text) for text in texts]
 
 
-def sanitise(raw_html: str, resolve: Resolver | None = None) -> str:
-    """Keep only allowlisted tags and attributes; route URLs through ``resolve``."""
+class _Sanitiser:
+    """One nh3 cleaner built once (building it per body cost more than cleaning a short one);
+    the resolver of the body being cleaned is set around each call, per thread."""
 
-    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._cleaner = nh3.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes=URL_SCHEMES,
+            link_rel=None,
+            strip_comments=True,
+            attribute_filter=self._filter,
+        )
+
+    def _filter(self, tag: str, attribute: str, value: str) -> str | None:
         if attribute == "style":
             # Only the table alignment that Markdown tables emit survives.
             match = _TEXT_ALIGN.fullmatch(value.strip())
             return f"text-align: {match.group(1)};" if match else None
+        resolve = self._local.resolve
         if resolve is not None and attribute in ("href", "src"):
             return resolve(attribute, value)
         return value
 
-    clean = nh3.clean(
-        raw_html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-        attribute_filter=attribute_filter,
-    )
+    def clean(self, raw_html: str, resolve: Resolver | None) -> str:
+        self._local.resolve = resolve
+        try:
+            return self._cleaner.clean(raw_html)
+        finally:
+            self._local.resolve = None
+
+
+_SANITISER = _Sanitiser()
+
+
+def sanitise(raw_html: str, resolve: Resolver | None = None) -> str:
+    """Keep only allowlisted tags and attributes; route URLs through ``resolve``."""
+    clean = _SANITISER.clean(raw_html, resolve)
     # Inline styles would force 'unsafe-inline' into the Content Security Policy: table
     # alignment becomes a class of the theme instead.
     return _ALIGN_STYLE.sub(r' class="align-\1"', clean)

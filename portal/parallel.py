@@ -10,14 +10,17 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.pool import Pool
+from typing import TypeVar
 
 from portal.markdown_render import MarkdownRenderer
 
 PARALLEL_MINIMUM = 200
 _renderer: MarkdownRenderer | None = None
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def worker_count(items: int, minimum: int = PARALLEL_MINIMUM) -> int:
@@ -51,12 +54,18 @@ def _convert(text: str) -> str:
     return _renderer.convert(text)
 
 
-def convert_in_processes(texts: Iterable[str], count: int) -> Iterator[str]:
-    """Markdown to raw HTML for many documents, in order, streamed: texts are handed to the
-    workers as they are needed and results come back as they are ready."""
+def map_in_processes(function: Callable[[T], R], items: Iterable[T], count: int) -> Iterator[R]:
+    """``map(function, items)`` over forked workers when ``count`` items make it worth it:
+    streamed and in order, items handed out as they are needed and results yielded as they
+    are ready. ``function`` must be a module-level function (it is sent by name)."""
     workers = worker_count(count)
     if workers == 1:
-        yield from (_convert(text) for text in texts)
+        yield from map(function, items)
         return
     with forked_pool(workers) as pool:
-        yield from pool.imap(_convert, texts, chunksize=max(1, min(64, count // (workers * 8))))
+        yield from pool.imap(function, items, chunksize=max(1, min(64, count // (workers * 8))))
+
+
+def convert_in_processes(texts: Iterable[str], count: int) -> Iterator[str]:
+    """Markdown to raw HTML for many documents, in order, streamed."""
+    return map_in_processes(_convert, texts, count)

@@ -32,7 +32,7 @@ from portal.images.settings import DEFAULT_SETTINGS
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
 from portal.model_store import SavedModel, load_model, model_path, write_model
-from portal.parallel import convert_in_processes
+from portal.parallel import convert_in_processes, map_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import (
     SEARCH_FOLDER,
@@ -456,22 +456,29 @@ def _budget_line(site_dir: Path) -> int:
 
 def _parse_sources(sources: list[SourceFile], cache: BuildCache,
                    diagnostics: list[Diagnostic]) -> list[ParsedSource]:
-    """Parse each source, or take its parse from the cache while the file is unchanged."""
-    parsed = []
-    racy = time.time() - RACY_SECONDS  # such a file's parse is not cached (snapshot.py)
+    """Parse each source, or take its parse from the cache while the file is unchanged.
+    Many files to parse (a first build, a new engine) are parsed over all cores."""
+    parsed: list[ParsedSource | None] = []
+    misses: list[tuple[int, str, bool]] = []  # (index, stat key, settled: may be cached)
+    racy = time.time_ns() - int(RACY_SECONDS * 1e9)  # such a file's parse is not cached
     for source in sources:
-        stat = stat_key(source.path)
+        info = source.path.stat()
+        stat = stat_key(info)
         item = cache.parsed(source.rel, stat)
         if item is not None:
             parsed.append(replace(item, source=source))
             continue
-        item, found = read_source(source)
+        misses.append((len(parsed), stat, info.st_mtime_ns < racy))
+        parsed.append(None)
+    reads = map_in_processes(read_source, [sources[index] for index, _, _ in misses],
+                             len(misses))
+    for (index, stat, settled), (item, found) in zip(misses, reads, strict=True):
         diagnostics.extend(found)
         if item is not None:
-            parsed.append(item)
-            if not found and source.path.stat().st_mtime < racy:
-                cache.store_parsed(source.rel, stat, item)
-    return parsed
+            parsed[index] = item
+            if not found and settled:
+                cache.store_parsed(item.source.rel, stat, item)
+    return [item for item in parsed if item is not None]
 
 
 class _CachedBodies:

@@ -75,6 +75,22 @@ def test_links_to_content_files_resolve_to_their_urls(site):
     assert '<h2 id="dia-chi">Địa chỉ</h2>' in site.read("lien-he/index.html")
 
 
+def test_links_through_a_symlinked_folder_lead_where_the_file_system_says(site):
+    """``lien-tat/../c.md`` climbs out of the folder the symlink points at, not out of the
+    folder the text names: the link goes to ``tong-hop/c.md``, as ``realpath`` says."""
+    site.article("c.md", "title: Bài C ngoài\ndate: 2023-03-01\n")
+    site.article("tong-hop/c.md", "title: Bài C trong\ndate: 2023-03-01\n")
+    site.write("content/articles/tong-hop/sau/ghi-chu.txt", "ghi chú\n")
+    (site.root / "content/articles/loi-tat").symlink_to(
+        site.root / "content/articles/tong-hop/sau", target_is_directory=True)
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n",
+                 "Xem [C](loi-tat/../c.md) và [C ngoài](./tong-hop/../c.md).\n")
+    site.build()
+    html = site.read("tin-tuc/bai-a/index.html")
+    assert '<a href="/tin-tuc/bai-c-trong/">C</a>' in html
+    assert '<a href="/tin-tuc/bai-c-ngoai/">C ngoài</a>' in html
+
+
 def test_sub_path_base_url_prefixes_every_internal_link(site):
     config = (site.root / "site.toml").read_text(encoding="utf-8")
     site.write("site.toml", config.replace("https://xa.example.gov.vn/",
