@@ -3,6 +3,7 @@
 import pytest
 
 from portal.errors import BuildError
+from portal.parallel import PARALLEL_MINIMUM
 
 
 def build_errors(site) -> list[str]:
@@ -35,6 +36,30 @@ def test_all_errors_of_a_build_are_reported_together(site):
         "content/articles/b.md:4: wrong value for 'featured': expected true or false, "
         "got a text ('có')",
     ]
+
+
+def test_a_large_site_parsed_over_all_cores_reports_errors_in_file_order(site):
+    """Enough files to be parsed in worker processes: the messages are the same, in the order
+    of the files, and once they are fixed every article is published."""
+    for i in range(PARALLEL_MINIMUM + 20):
+        site.article(f"bai-{i:03d}.md", f"title: Bài số {i}\ndate: 2023-03-09\n")
+    site.write("content/articles/bai-007.md", "title: Bài bảy\ndate: 2023-03-09\n")
+    site.write("content/articles/bai-150.md", "---\ntitle: [\n---\n")
+    site.write("content/articles/bai-042.md", "---\ntitle: Bài 42\n")
+    assert build_errors(site) == [
+        "content/articles/bai-007.md:1: missing front matter: expected a YAML block between "
+        "'---' lines at the top of the file, got no such block",
+        "content/articles/bai-042.md:1: unclosed front matter: expected a closing '---' line, "
+        "got the end of the file",
+        "content/articles/bai-150.md:3: invalid front matter: expected valid YAML 'key: value' "
+        "lines, got a YAML syntax error (did not find expected node content)",
+    ]
+    for name in ("bai-007.md", "bai-042.md", "bai-150.md"):
+        site.article(name, "title: Đã sửa " + name + "\ndate: 2023-03-09\n")
+    site.build()
+    articles = [p for p in (site.output / "tin-tuc").glob("*/index.html")
+                if not p.parent.name.startswith("trang-")]
+    assert len(articles) == PARALLEL_MINIMUM + 20
 
 
 def test_missing_date_and_bad_slug(site):
