@@ -167,6 +167,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                     if quick is not None:
                         return quick
                 tampered = snapshot.tampered(listing)
+        if listing is None and not config.output_dir.exists():
+            listing = {}  # a first build: nothing to remove, and the listing is what it writes
         clock.lap("config")
         diagnostics: list[Diagnostic] = []
         sources = discover_sources(site_dir)

@@ -47,18 +47,44 @@ def staging_dir_for(output_dir: Path) -> Path:
 
 def stage_file(output_dir: Path, staging_dir: Path, path: str, data: bytes) -> bool:
     """Put new bytes in the staging folder, unless the output already holds exactly them;
-    say whether they were staged."""
-    current = output_dir / path
+    say whether they were staged. (Called for every page: plain strings and one system call
+    per step, no path objects.)"""
+    current = os.path.join(output_dir, path)
     try:
-        if current.stat().st_size == len(data) and current.read_bytes() == data:
-            return False
+        if os.stat(current).st_size == len(data):
+            with open(current, "rb") as stream:
+                if stream.read() == data:
+                    return False
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         pass
-    target = staging_dir / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    os.chmod(target, 0o644)
+    target = os.path.join(staging_dir, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    _write_new(target, data)
     return True
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK_KEEPS_MODE = 0o644 & ~_read_umask() == 0o644
+"""Whether files created with mode 0644 get it (umask 022 or 002): then no chmod per file."""
+
+
+def _write_new(target: str, data: bytes) -> None:
+    """A new file readable by the web server whatever the umask (published files are 0644)."""
+    handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        with memoryview(data) as view:
+            done = 0
+            while done < len(view):
+                done += os.write(handle, view[done:])
+        if not _UMASK_KEEPS_MODE:
+            os.fchmod(handle, 0o644)
+    finally:
+        os.close(handle)
 
 
 def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],

@@ -2,8 +2,11 @@
 rebuilds byte-identical."""
 
 import os
+import subprocess
+import sys
 
 import pytest
+from conftest import REPO
 
 from portal.errors import BuildError
 
@@ -111,6 +114,19 @@ def test_output_is_readable_by_the_web_server(site):
     site.build()
     mode = os.stat(site.output / "index.html").st_mode & 0o777
     assert mode == 0o644
+
+
+def test_published_files_are_readable_under_a_strict_umask(site):
+    """An operator's umask 077 must not leave pages the web server cannot read."""
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "build", "--site", str(site.root), "--now",
+         "2024-01-01", "-q"], umask=0o077, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    modes = {p.relative_to(site.output).as_posix(): p.stat().st_mode & 0o777
+             for p in site.output.rglob("*") if p.is_file()}
+    assert {"index.html", "tin-tuc/bai-a/index.html", "robots.txt"} <= set(modes)
+    assert set(modes.values()) == {0o644}
 
 
 def test_failed_build_leaves_no_staging_folder(site):
