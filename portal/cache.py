@@ -187,7 +187,24 @@ class BuildCache:
             if snapshot is not None:
                 self.db.execute("INSERT INTO snapshots VALUES (?, ?)",
                                 (output_dir, snapshot.dumps()))
+            for gone in self._vanished_folders(output_dir):
+                for statement in ("DELETE FROM outputs WHERE dir = ?",
+                                  "DELETE FROM search_keys WHERE dir = ?",
+                                  "DELETE FROM snapshots WHERE dir = ?"):
+                    self.db.execute(statement, (gone,))
+                self._writing_marker(gone).unlink(missing_ok=True)
         self._writing_marker(output_dir).unlink(missing_ok=True)
+
+    def output_folders(self) -> set[str]:
+        """The output folders this cache describes (each has its own fingerprints)."""
+        return {folder for (folder,) in self.db.execute(
+            "SELECT dir FROM outputs UNION SELECT dir FROM snapshots")}
+
+    def _vanished_folders(self, current: str) -> list[str]:
+        """Output folders built into once and since deleted (a preview, a test's temporary
+        folder, an old ``--output``): what the cache keeps for them would only grow."""
+        return sorted(folder for folder in self.output_folders()
+                      if folder != current and not os.path.isdir(folder))
 
     def forget(self, output_dir: str, paths: list[str]) -> None:
         """Drop the snapshot of ``output_dir`` and the fingerprints of ``paths`` at once

@@ -39,6 +39,14 @@ def model_path(cache_dir: Path, output_dir: str) -> Path:
     return cache_dir / f"model-{digest}.pickle"
 
 
+def prune_models(cache_dir: Path, output_dirs: set[str]) -> None:
+    """Delete the saved models of output folders the cache no longer describes."""
+    wanted = {model_path(cache_dir, folder).name for folder in output_dirs}
+    for path in cache_dir.glob("model-*.pickle"):
+        if path.name not in wanted:
+            path.unlink(missing_ok=True)
+
+
 def write_model(path: Path, model: SavedModel) -> str:
     """Save ``model``; return the token its snapshot records. Streamed to the file: no
     second copy of the model in memory."""

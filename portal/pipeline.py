@@ -31,7 +31,7 @@ from portal.images.process import ImageReport, make_images
 from portal.images.settings import DEFAULT_SETTINGS
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
-from portal.model_store import SavedModel, load_model, model_path, write_model
+from portal.model_store import SavedModel, load_model, model_path, prune_models, write_model
 from portal.parallel import convert_in_processes, map_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import (
@@ -271,6 +271,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                      outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot,
                      search_keys=keys)
+        prune_models(config.cache_dir, cache.output_folders())
         prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")
     except BaseException as exc:

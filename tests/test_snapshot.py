@@ -148,6 +148,28 @@ def test_another_output_folder_has_its_own_snapshot(news, tmp_path):
     assert shortcut(news.build())
 
 
+def test_what_is_kept_for_a_deleted_output_folder_is_dropped(news, tmp_path):
+    """A preview or a one-off ``--output`` folder, once deleted, leaves nothing behind in
+    the cache: its fingerprints, snapshot and saved model go with the next build."""
+    news.build()
+    others = [tmp_path / "khac", tmp_path / "nua"]
+    for other in others:
+        news.build(output_dir=other)
+    cache_dir = news.root / ".portal-cache"
+    assert len(list(cache_dir.glob("model-*.pickle"))) == 3
+    shutil.rmtree(others[0])
+    news.article("a.md", "title: Bài A mới\ndate: 2023-12-30\n")
+    news.build()
+    cache = BuildCache(cache_dir, engine_version())
+    try:
+        assert cache.output_folders() == {str(news.output), str(others[1])}
+    finally:
+        cache.close()
+    assert len(list(cache_dir.glob("model-*.pickle"))) == 2
+    assert shortcut(news.build(output_dir=others[1])) is False  # a.md changed since
+    assert shortcut(news.build(output_dir=others[1]))
+
+
 def test_no_shortcut_after_a_build_stopped_while_moving_files_in(news):
     news.build()
     cache = BuildCache(news.root / ".portal-cache", engine_version())
