@@ -161,8 +161,9 @@ def relist_output(listing: dict[str, tuple[int, int]], output_dir: Path,
     listing = dict(listing)
     for path in removed:
         listing.pop(path, None)
+    root = str(output_dir)
     for path in written:
-        info = os.stat(output_dir / path)
+        info = os.stat(os.path.join(root, path))
         listing[path] = (info.st_mtime_ns, info.st_size)
     return listing
 
