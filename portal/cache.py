@@ -21,6 +21,7 @@ changes nothing here either.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -28,10 +29,14 @@ import sqlite3
 from pathlib import Path
 
 from portal.bodies import SafeBody
+from portal.discover import SourceFile
 from portal.parse import ParsedSource
 from portal.snapshot import Snapshot, load_snapshot
 
-FORMAT = "7"
+FORMAT = "8"
+_PARSE_FIELDS = tuple(f.name for f in dataclasses.fields(ParsedSource) if f.name != "source")
+"""What a cached parse keeps, in order: everything but its source file."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, parsed BLOB NOT NULL);
@@ -130,15 +135,20 @@ class BuildCache:
                               (output_dir,)).fetchone()
         return load_snapshot(row[0] if row else None)
 
-    def parsed(self, rel: str, stat: str) -> ParsedSource | None:
-        if self._sources.get(rel) != stat:
+    def parsed(self, source: SourceFile, stat: str) -> ParsedSource | None:
+        """The cached parse of ``source`` while its file is as it was (``stat``)."""
+        if self._sources.get(source.rel) != stat:
             return None
-        row = self.db.execute("SELECT parsed FROM sources WHERE rel = ?", (rel,)).fetchone()
-        return pickle.loads(row[0]) if row else None
+        row = self.db.execute("SELECT parsed FROM sources WHERE rel = ?",
+                              (source.rel,)).fetchone()
+        return ParsedSource(source, *pickle.loads(row[0])) if row else None
 
     def store_parsed(self, rel: str, stat: str, parsed: ParsedSource) -> None:
+        # Without its SourceFile: the build has found that again, and making path objects
+        # back from a pickle costs more than the rest of a parse's fields.
+        fields = tuple(getattr(parsed, name) for name in _PARSE_FIELDS)
         self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
-                        (rel, stat, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL)))
+                        (rel, stat, pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
 
     def bodies(self, keys: list[str]) -> dict[str, SafeBody]:
         """Look up many bodies at once."""

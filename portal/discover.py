@@ -35,25 +35,37 @@ def discover_sources(site_dir: Path) -> list[SourceFile]:
     """All Markdown sources under ``content/<kind>/``, in a stable order.
 
     ``site_dir`` must be resolved (absolute, no symlinks): messages name paths relative to it.
+    Walked with ``os.scandir`` and plain strings: an archive has tens of thousands of files,
+    and every build lists them.
     """
     content = site_dir / "content"
+    prefix = len(str(site_dir)) + 1
     found: list[SourceFile] = []
     for folder, kind in KINDS.items():
         root = content / folder
         if not root.is_dir():
             continue
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            here = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-            if here != root and "index.md" in filenames:
-                found.append(_source(kind, here / "index.md", site_dir, here))
-                dirnames[:] = []
+        stack = [str(root)]
+        while stack:
+            here = stack.pop()
+            with os.scandir(here) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+            # As os.walk sorts them: a symlink to a folder is a folder (never entered).
+            if here != str(root) and any(e.name == "index.md" and not e.is_dir()
+                                         for e in entries):
+                path = Path(here, "index.md")
+                found.append(SourceFile(kind, path, str(path)[prefix:], Path(here)))
                 continue
-            for name in sorted(filenames):
-                if name.endswith(".md") and not name.startswith((".", "_")):
-                    path = here / name
-                    if not path.is_symlink() or path.resolve().is_relative_to(content):
-                        found.append(_source(kind, path, site_dir, None))
+            for entry in entries:
+                if entry.name.startswith((".", "_")):
+                    continue
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        stack.append(entry.path)
+                elif entry.name.endswith(".md") and (
+                        not entry.is_symlink()
+                        or Path(entry.path).resolve().is_relative_to(content)):
+                    found.append(SourceFile(kind, Path(entry.path), entry.path[prefix:], None))
     return sorted(found, key=lambda s: s.rel)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from email.utils import format_datetime
+from xml.sax.saxutils import escape
 
 from portal.model import Listing, Site
 
@@ -121,13 +122,19 @@ def render_sitemap(site: Site, urls: list[str]) -> bytes:
     """``sitemap.xml`` of every HTML page; items carry their last change."""
     config = site.config
     modified = {a.url: a.last_modified.iso for a in site.articles}
-    root = ET.Element("urlset", {"xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9"})
+    # Written as text, not built as a tree: it lists every page of the site, and is made again
+    # whenever one is added, removed or renamed. The bytes are what ElementTree writes (a
+    # test compares them).
+    parts = ["<?xml version='1.0' encoding='utf-8'?>\n",
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
     for url in urls:
-        node = _sub(root, "url")
-        _sub(node, "loc", config.base_url + url)
+        parts.append(f"  <url>\n    <loc>{escape(config.base_url + url)}</loc>\n")
         if url in modified:
-            _sub(node, "lastmod", modified[url])
-    return _serialise(root)
+            parts.append(f"    <lastmod>{escape(modified[url])}</lastmod>\n")
+        parts.append("  </url>\n")
+    parts.append("</urlset>\n")
+    return "".join(parts).encode() if urls else _serialise(ET.Element(
+        "urlset", {"xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9"}))
 
 
 def render_robots(site: Site) -> bytes:

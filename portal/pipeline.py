@@ -208,8 +208,9 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
         prints.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
                       if o.kind == "sitemap")
+        present = _output_files(listing, config.output_dir)
         todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
-            o, prints, previous, config.output_dir)]
+            o, prints, previous, present)]
         clock.lap("fingerprint")
 
         staging = staging_dir_for(config.output_dir)
@@ -467,9 +468,9 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
     for source in sources:
         info = source.path.stat()
         stat = stat_key(info)
-        item = cache.parsed(source.rel, stat)
+        item = cache.parsed(source, stat)
         if item is not None:
-            parsed.append(replace(item, source=source))
+            parsed.append(item)
             continue
         misses.append((len(parsed), stat, info.st_mtime_ns < racy))
         parsed.append(None)
@@ -542,11 +543,21 @@ def _same_named_file(target: Path, source: Path) -> bool:
 
 
 def _unchanged(output: Output, prints: dict[str, str], previous: dict[str, str],
-               output_dir: Path) -> bool:
+               present: Callable[[str], bool]) -> bool:
     """A page (or the sitemap) whose fingerprint matches the last build and whose file is
     still there. Feeds carry whole bodies and are cheap: they are always rendered."""
     return (output.path in prints and previous.get(output.path) == prints[output.path]
-            and (output_dir / output.path).is_file())
+            and present(output.path))
+
+
+def _output_files(listing: dict[str, tuple[int, int]] | None,
+                  output_dir: Path) -> Callable[[str], bool]:
+    """Whether a file of the output folder is there: from the listing taken when the build
+    started, when there is one (no system call per page), else from the folder."""
+    if listing is not None:
+        return listing.__contains__
+    root = str(output_dir)
+    return lambda path: os.path.isfile(os.path.join(root, path))
 
 
 class _StageClock:
