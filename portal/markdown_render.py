@@ -17,6 +17,7 @@ from collections.abc import Callable
 import markdown
 import nh3
 
+from portal.markdown_inline import use_plain_text_pass
 from portal.vietnamese import markdown_slugify
 
 ALLOWED_TAGS = {
@@ -54,7 +55,9 @@ Resolver = Callable[[str, str], str | None]
 class MarkdownRenderer:
     """One configured Python-Markdown instance, reset between documents (cheap to reuse)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plain_text_pass: bool = True) -> None:
+        """``plain_text_pass`` off: Python-Markdown's inline pass exactly as it comes (the
+        tests compare both; see ``markdown_inline.py``)."""
         self._md = markdown.Markdown(
             extensions=["tables", "footnotes", "attr_list", "toc", "sane_lists",
                         "fenced_code", "def_list", "abbr"],
@@ -64,6 +67,8 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
+        if plain_text_pass:
+            use_plain_text_pass(self._md)
 
     def convert(self, text: str) -> str:
         """Markdown to raw HTML (not yet safe: :func:`sanitise` must run on it)."""
