@@ -26,6 +26,11 @@ def deepest_nesting(text: str, limit: int = MAX_NESTING) -> tuple[int, int] | No
     indent of one nested list level), or its longest run of ``*``/``_`` marks, or how many
     ``[`` are open in its paragraph.
     """
+    return None if surely_shallow(text, limit) else scan_nesting(text, limit)
+
+
+def scan_nesting(text: str, limit: int = MAX_NESTING) -> tuple[int, int] | None:
+    """:func:`deepest_nesting` line by line."""
     open_brackets = 0
     for index, line in enumerate(text.split("\n")):
         if not line.strip():
@@ -49,3 +54,12 @@ def deepest_nesting(text: str, limit: int = MAX_NESTING) -> tuple[int, int] | No
         if depth > limit:
             return index, depth
     return None
+
+
+def surely_shallow(text: str, limit: int) -> bool:
+    """No line can nest deeper than ``limit``: few brackets in all, no run of marks and no line
+    prefix longer than it (a prefix character adds at most one level). Most bodies are shown
+    safe by these scans of the whole text at once, without going line by line."""
+    return (text.count("[") <= limit and "*" * (limit + 1) not in text
+            and "_" * (limit + 1) not in text
+            and re.search(f"^[ \\t>]{{{limit + 1}}}", text, re.MULTILINE) is None)

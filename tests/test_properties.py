@@ -12,6 +12,7 @@ from portal.dates import DateFormatError, parse_date
 from portal.discover import SourceFile
 from portal.errors import BuildError
 from portal.markdown_render import MarkdownRenderer, sanitise
+from portal.nesting import scan_nesting, surely_shallow
 from portal.parse import read_source
 from portal.vietnamese import is_safe_slug, slugify
 
@@ -135,3 +136,14 @@ def test_config_loading_fails_only_with_build_errors(tmp_path_factory, data):
         _diagnostics_are_house_style(exc.diagnostics, "site.toml")
     else:
         assert config.output_dir.resolve().is_relative_to(folder.resolve())
+
+
+NESTING = st.lists(st.sampled_from(["[", "]", "\\[", "*", "__", ">", "> ", "    ", "\t", "-",
+                                    "a", " ", "\n", "\n\n"]), max_size=60).map("".join)
+
+
+@settings(max_examples=500)
+@given(NESTING, st.integers(min_value=0, max_value=6))
+def test_a_body_judged_shallow_at_a_glance_is_shallow_line_by_line(text, limit):
+    if surely_shallow(text, limit):
+        assert scan_nesting(text, limit) is None
