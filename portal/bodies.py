@@ -9,12 +9,14 @@ again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from portal.markdown_render import convert_all, sanitise, split_lead
+from portal.markdown_render import convert_markdown, sanitise, split_lead
 from portal.packed import PackedHtml
+from portal.parallel import map_in_processes
 
 Resolution = tuple[str, str, "str | None"]
 """(attribute, URL as written, URL published or None when dropped)."""
@@ -47,7 +49,6 @@ def make_safe_body(html: str, resolutions: tuple[Resolution, ...]) -> SafeBody:
 
 class BodyStore(Protocol):
     def known(self, digests: Sequence[str]) -> list[SafeBody | None]: ...
-    def convert(self, texts: Iterable[str], count: int) -> Iterator[str]: ...
     def remember(self, digest: str, body: SafeBody) -> None: ...
 
 
@@ -57,45 +58,70 @@ class NoStore:
     def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
         return [None] * len(digests)
 
-    def convert(self, texts: Iterable[str], count: int) -> Iterator[str]:
-        return iter(convert_all(list(texts)))
-
     def remember(self, digest: str, body: SafeBody) -> None:
         pass
 
 
-Resolver = Callable[[str, str], "str | None"]
+class Linking(Protocol):
+    """What making a body needs of its item's links (``links.Linker``): resolving them, and
+    keeping what resolving did (diagnostics, files published) apart while a worker process
+    makes the body, to be applied in the build's own process afterwards."""
+
+    def resolve(self, attribute: str, value: str) -> str | None: ...
+    def isolated(self) -> AbstractContextManager[Any]: ...
+    def apply(self, effects: Any) -> None: ...
 
 
-def make_bodies(texts: Sequence[str], digests: Sequence[str], resolvers: list[Resolver],
+_JOB: tuple[Sequence[str], Sequence[Linking]] | None = None
+"""The texts and linkers of the bodies being made: set before the worker processes are forked,
+so they inherit them and only an index crosses to them."""
+
+
+def make_bodies(texts: Sequence[str], digests: Sequence[str], linkers: Sequence[Linking],
                 store: BodyStore, diagnostics: list) -> list[SafeBody]:
-    """Safe HTML for each text, resolving its links with the resolver at the same index.
+    """Safe HTML for each text, resolving its links with the linker at the same index.
 
-    ``texts`` may unpack each text on access: they are streamed through conversion, so a
-    large build never holds every text and every converted body at once.
+    Bodies the store knows are checked (their links must still lead where they did); the
+    others are converted, sanitised and compressed over all cores, the texts unpacked in the
+    workers. ``texts`` may unpack each text on access.
     """
+    global _JOB
     results: list[SafeBody | None] = []
     misses = []
-    for index, (known, resolve) in enumerate(zip(store.known(digests), resolvers, strict=True)):
+    for known, linker in zip(store.known(digests), linkers, strict=True):
         mark = len(diagnostics)
-        if known is not None and all(resolve(attribute, value) == result
+        if known is not None and all(linker.resolve(attribute, value) == result
                                      for attribute, value, result in known.resolutions):
             results.append(known)
             continue
         del diagnostics[mark:]  # the check's findings come again from the real pass
         results.append(None)
-        misses.append(index)
-    raw = store.convert((texts[index] for index in misses), len(misses))
-    for index, raw_html in zip(misses, raw, strict=True):
-        made: list[Resolution] = []
-        resolve = resolvers[index]
-
-        def recording(attribute: str, value: str, resolve=resolve, made=made) -> str | None:
-            result = resolve(attribute, value)
-            made.append((attribute, value, result))
-            return result
-
-        body = make_safe_body(sanitise(raw_html, recording), tuple(made))
-        store.remember(digests[index], body)
-        results[index] = body
+        misses.append(len(results) - 1)
+    _JOB = (texts, linkers)
+    try:
+        for index, (body, effects) in zip(misses, map_in_processes(_make_body, misses,
+                                                                   len(misses)), strict=True):
+            linkers[index].apply(effects)
+            store.remember(digests[index], body)
+            results[index] = body
+    finally:
+        _JOB = None
     return [body for body in results if body is not None]
+
+
+def _make_body(index: int) -> tuple[SafeBody, Any]:
+    """Markdown → sanitised, link-resolved, compressed body, and what resolving its links
+    did (in a worker: applied to the build's own lists afterwards, in the texts' order)."""
+    assert _JOB is not None
+    texts, linkers = _JOB
+    linker = linkers[index]
+    made: list[Resolution] = []
+
+    def recording(attribute: str, value: str) -> str | None:
+        result = linker.resolve(attribute, value)
+        made.append((attribute, value, result))
+        return result
+
+    with linker.isolated() as effects:
+        body = make_safe_body(sanitise(convert_markdown(texts[index]), recording), tuple(made))
+    return body, effects

@@ -9,6 +9,9 @@ beside its page, other files under ``media/``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -22,6 +25,14 @@ if TYPE_CHECKING:
     from portal.site import Entry
 
 
+@dataclass(frozen=True)
+class LinkEffects:
+    """What resolving links did besides answering: files to publish, findings to report."""
+
+    assets: dict[str, Asset]
+    diagnostics: list[Diagnostic]
+
+
 class Linker:
     """Resolves one item's links and file references, publishing the files it points at."""
 
@@ -33,6 +44,24 @@ class Linker:
         self.assets = assets
         self.diagnostics = diagnostics
         self.content_dir = content_dir
+
+    @contextmanager
+    def isolated(self) -> Iterator[LinkEffects]:
+        """Keep the diagnostics and published files of what runs inside apart from the
+        build's lists (a body made in a worker process: ``bodies.py``)."""
+        shared = self.assets, self.diagnostics
+        effects = LinkEffects({}, [])
+        self.assets, self.diagnostics = effects.assets, effects.diagnostics
+        try:
+            yield effects
+        finally:
+            self.assets, self.diagnostics = shared
+
+    def apply(self, effects: LinkEffects) -> None:
+        """Add what an isolated run found to the build's lists, as if it had run here."""
+        self.diagnostics.extend(effects.diagnostics)
+        for url, asset in effects.assets.items():
+            self.assets.setdefault(url, asset)
 
     def resolve(self, attribute: str, value: str) -> str | None:
         value = value.strip()

@@ -81,10 +81,16 @@ class MarkdownRenderer:
         return sanitise(self.convert(text), resolve)
 
 
-def convert_all(texts: list[str]) -> list[str]:
-    """The default converter of a build: one renderer, one document after another."""
-    renderer = MarkdownRenderer()
-    return [renderer.convert(text) for text in texts]
+_RENDERERS = threading.local()
+
+
+def convert_markdown(text: str) -> str:
+    """Markdown to raw HTML with this thread's renderer (made once: configuring
+    Python-Markdown costs more than converting a short text)."""
+    renderer = getattr(_RENDERERS, "renderer", None)
+    if renderer is None:
+        renderer = _RENDERERS.renderer = MarkdownRenderer()
+    return renderer.convert(text)
 
 
 class _Sanitiser:

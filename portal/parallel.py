@@ -15,10 +15,7 @@ from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import TypeVar
 
-from portal.markdown_render import MarkdownRenderer
-
 PARALLEL_MINIMUM = 200
-_renderer: MarkdownRenderer | None = None
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -47,13 +44,6 @@ def forked_pool(workers: int, **options) -> Iterator[Pool]:
         gc.unfreeze()
 
 
-def _convert(text: str) -> str:
-    global _renderer
-    if _renderer is None:
-        _renderer = MarkdownRenderer()
-    return _renderer.convert(text)
-
-
 def map_in_processes(function: Callable[[T], R], items: Iterable[T], count: int) -> Iterator[R]:
     """``map(function, items)`` over forked workers when ``count`` items make it worth it:
     streamed and in order, items handed out as they are needed and results yielded as they
@@ -64,8 +54,3 @@ def map_in_processes(function: Callable[[T], R], items: Iterable[T], count: int)
         return
     with forked_pool(workers) as pool:
         yield from pool.imap(function, items, chunksize=max(1, min(64, count // (workers * 8))))
-
-
-def convert_in_processes(texts: Iterable[str], count: int) -> Iterator[str]:
-    """Markdown to raw HTML for many documents, in order, streamed."""
-    return map_in_processes(_convert, texts, count)

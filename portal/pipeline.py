@@ -11,7 +11,7 @@ import dataclasses
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from portal.images.settings import DEFAULT_SETTINGS
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
 from portal.model_store import SavedModel, load_model, model_path, prune_models, write_model
-from portal.parallel import convert_in_processes, map_in_processes
+from portal.parallel import map_in_processes
 from portal.parse import ParsedSource, read_source
 from portal.plan import (
     SEARCH_FOLDER,
@@ -486,7 +486,7 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
 
 
 class _CachedBodies:
-    """Bodies from the build cache; the rest converted over all cores (see ``bodies.py``)."""
+    """Bodies from the build cache (the rest are made over all cores: ``bodies.py``)."""
 
     def __init__(self, cache: BuildCache):
         self.cache = cache
@@ -497,9 +497,6 @@ class _CachedBodies:
         self.used.update(keys)
         found = self.cache.bodies(sorted(set(keys)))
         return [found.get(key) for key in keys]
-
-    def convert(self, texts: Iterable[str], count: int) -> Iterator[str]:
-        return convert_in_processes(texts, count)
 
     def remember(self, digest: str, body: SafeBody) -> None:
         self.cache.store_body(markdown_key(SETTINGS, digest), body)

@@ -82,7 +82,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     linkers = [Linker(config, entry, by_path, assets, diagnostics, content_dir)
                for entry in published]
     bodies = make_bodies(_Texts(published), [e.parsed.body_digest for e in published],
-                         [linker.resolve for linker in linkers], store, diagnostics)
+                         linkers, store, diagnostics)
     articles: list[Article] = []
     pages: list[Page] = []
     campaigns: list[Campaign] = []
@@ -162,7 +162,7 @@ def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = Fals
     known_assets = len(assets)
     linker = Linker(config, entry, by_path, assets, diagnostics,  # type: ignore[arg-type]
                     config.content_dir.resolve())
-    body = make_bodies([parsed.body], [parsed.body_digest], [linker.resolve],
+    body = make_bodies([parsed.body], [parsed.body_digest], [linker],
                        store or NoStore(), diagnostics)[0]
     categories = {listing.term.slug: listing.term for listing in site.categories}
     tags = {listing.term.slug: listing.term for listing in site.tags}

@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
+import portal.parallel
 from portal.errors import BuildError
+from portal.parallel import PARALLEL_MINIMUM
 
 
 def test_article_page_has_title_date_lead_body_byline(site):
@@ -89,6 +91,43 @@ def test_links_through_a_symlinked_folder_lead_where_the_file_system_says(site):
     html = site.read("tin-tuc/bai-a/index.html")
     assert '<a href="/tin-tuc/bai-c-trong/">C</a>' in html
     assert '<a href="/tin-tuc/bai-c-ngoai/">C ngoài</a>' in html
+
+
+def test_bodies_made_in_worker_processes_equal_bodies_made_in_one(make_site, monkeypatch):
+    """Enough articles to make their bodies in worker processes: the pages, the warnings (in
+    the same order) and the files published (first publisher named) are what one process
+    makes."""
+    def write(site):
+        site.article("nhap.md", "title: Nháp\ndate: 2023-03-01\ndraft: true\n")
+        count = PARALLEL_MINIMUM + 30
+        for i in range(count):
+            links = f"[sau](bai-{(i + 1) % count:03d}.md) và [tệp](tep-{i % 3}.txt)"
+            if i % 50 == 7:
+                links += " và [nháp](nhap.md)"
+            site.article(f"bai-{i:03d}.md", f"title: Bài {i}\ndate: 2023-03-02\n",
+                         f"Mở đầu {i}.\n\nXem {links}.\n")
+        for n in range(3):
+            site.write(f"content/articles/tep-{n}.txt", f"tệp {n}\n")
+
+    def outcome(site):
+        result = site.build()
+        assets = [(a.url, a.referenced_by, a.line, a.source.relative_to(site.root).as_posix())
+                  for a in result.site.assets]
+        return [str(w) for w in result.warnings], assets, site.files()
+
+    parallel, single = make_site("song-song"), make_site("mot-tien-trinh")
+    write(parallel)
+    write(single)
+    in_workers = outcome(parallel)
+    monkeypatch.setattr(portal.parallel, "worker_count", lambda *args, **kwargs: 1)
+    in_one = outcome(single)
+    assert in_workers == in_one
+    warnings, assets, _ = in_workers
+    assert warnings[0] == ("content/articles/bai-007.md:8: warning: links to "
+                           "content/articles/nhap.md, which is not published yet (draft)")
+    assert len(warnings) == 5
+    assert [a[:3] for a in assets] == [
+        (f"media/articles/tep-{n}.txt", f"content/articles/bai-00{n}.md", 8) for n in range(3)]
 
 
 def test_sub_path_base_url_prefixes_every_internal_link(site):
