@@ -355,15 +355,23 @@ def test_output_folder_cannot_be_redirected_through_a_symlink(tmp_path):
     """A symlink planted inside the output folder is replaced, never written through."""
     root = _site(tmp_path, {"content/articles/a.md": ARTICLE.format(front="", body="x")})
     assert run_build(root).returncode == 0
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    shutil.rmtree(root / "_site" / "tin-tuc")
-    (root / "_site" / "tin-tuc").symlink_to(outside, target_is_directory=True)
-    done = run_build(root)
-    assert done.returncode == 0, done.stderr
-    assert list(outside.iterdir()) == []
-    assert not (root / "_site" / "tin-tuc").is_symlink()
-    assert (root / "_site" / "tin-tuc" / "a" / "index.html").is_file()
+    page = root / "_site" / "tin-tuc" / "a" / "index.html"
+    for planted in ("tin-tuc", "tin-tuc/a"):  # the section's folder, then the page's own
+        outside = tmp_path / f"outside-{planted.replace('/', '-')}"
+        (outside / "a").mkdir(parents=True)  # where a write through the link would land
+        for old in (outside / "a" / "index.html", outside / "index.html"):
+            old.write_text("cũ", encoding="utf-8")
+        shutil.rmtree(root / "_site" / planted)
+        (root / "_site" / planted).symlink_to(outside, target_is_directory=True)
+        (root / "content" / "articles" / "a.md").write_text(
+            ARTICLE.format(front="", body=f"x {planted}"), encoding="utf-8")
+        done = run_build(root)
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.relative_to(outside).as_posix() for p in outside.rglob("*")) == [
+            "a", "a/index.html", "index.html"]
+        assert {p.read_text(encoding="utf-8") for p in outside.rglob("*.html")} == {"cũ"}
+        assert not (root / "_site" / planted).is_symlink()
+        assert f"x {planted}" in page.read_text(encoding="utf-8")
 
 
 @pytest.mark.browser
