@@ -59,7 +59,7 @@ from portal.snapshot import (
     relist_output,
 )
 from portal.weight import PageWeight, measure_page, over_budget
-from portal.write import output_error, stage_file, staging_dir_for, write_output
+from portal.write import Staging, output_error, stage_file, staging_for, write_output
 
 Progress = Callable[[str, int, int], None]
 SEARCH_PREFIX = SEARCH_FOLDER + "/"
@@ -148,7 +148,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
     engine = engine_version()
     cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
-    staging: Path | None = None
+    staging: Staging | None = None
     try:
         inputs, tampered, listing = None, set[str](), None
         if options.shortcut and not options.clean:
@@ -213,7 +213,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
             o, prints, previous, present)]
         clock.lap("fingerprint")
 
-        staging = staging_dir_for(config.output_dir)
+        staging = staging_for(config.output_dir)
         report = render_outputs(site, todo, html_urls, config.output_dir, staging,
                                 (lambda d, t: progress("render", d, t)) if progress else None,
                                 asset_names=assets.names)
@@ -223,8 +223,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         keys, index = _index_search(
             options.search, site, outputs, prints,
             cache.search_keys(str(config.output_dir)),
-            lambda path: (staging / path if path in staged else config.output_dir / path)
-            .read_bytes(), config)
+            lambda path: Path(staging.path(path) if path in staged
+                              else config.output_dir / path).read_bytes(), config)
         index_staged = _stage_index(index, config.output_dir, staging, tampered)
         clock.lap("search")
 
@@ -277,7 +277,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         clock.lap("weight")
     except BaseException as exc:
         if staging is not None:  # a failed build leaves nothing behind
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(staging.folder, ignore_errors=True)
         if isinstance(exc, OSError):
             raise output_error(exc, config.output_dir) from exc
         raise
@@ -357,7 +357,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     # Before the first file moves: a kill from here on must not leave a trusted fingerprint
     # or snapshot that no longer describes the folder.
     run.cache.forget(str(output_dir), list(renewed))
-    staging = staging_dir_for(output_dir)
+    staging = staging_for(output_dir)
     try:
         report = render_outputs(site, edits.todo, [], output_dir, staging,
                                 asset_names=assets.names)
@@ -365,8 +365,8 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         staged = set(report.staged)
         keys, index = _index_search(
             run.options.search, site, list(edits.outputs), prints, model.search_keys,
-            lambda path: (staging / path if path in staged else output_dir / path)
-            .read_bytes(), config)
+            lambda path: Path(staging.path(path) if path in staged
+                              else output_dir / path).read_bytes(), config)
         index_staged = _stage_index(index, output_dir, staging, set())
         run.clock.lap("search")
         written = write_output(output_dir, staging, [*report.staged, *index_staged], {}, [],
@@ -376,7 +376,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         for path in stale:  # the replaced shard's old files (its folders stay: same names)
             (output_dir / path).unlink()
     except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.folder, ignore_errors=True)
         if isinstance(exc, OSError):
             raise output_error(exc, output_dir) from exc
         raise
@@ -444,7 +444,7 @@ def measure_weights(site: Site, output_dir: Path) -> list[PageWeight]:
             if (output_dir / page).is_file()]
 
 
-def _stage_assets(assets: AssetPlan, output_dir: Path, staging: Path) -> list[str]:
+def _stage_assets(assets: AssetPlan, output_dir: Path, staging: Staging) -> list[str]:
     """Stylesheets with rewritten references go through staging like rendered pages."""
     return [path for path, data in sorted(assets.rewritten.items())
             if stage_file(output_dir, staging, path, data)]
@@ -522,7 +522,7 @@ def _index_search(search: bool, site: Site, outputs: list[Output], prints: dict[
     return keys, index
 
 
-def _stage_index(index: dict[str, Path], output_dir: Path, staging: Path,
+def _stage_index(index: dict[str, Path], output_dir: Path, staging: Staging,
                  tampered: set[str]) -> list[str]:
     """Stage the search index files (output path → file in the cache) that are not already in
     place; return their paths."""

@@ -24,7 +24,7 @@ from portal.parse import ParsedSource, read_source
 from portal.plan import Output
 from portal.render import render_outputs
 from portal.site import remake_article
-from portal.write import staging_dir_for, write_output
+from portal.write import staging_for, write_output
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None
     config = state.site.config
     # Before writing: a kill in between must not leave a trusted stale fingerprint.
     forget_outputs(config.cache_dir, str(config.output_dir), [o.path for o in edits.todo])
-    staging = staging_dir_for(state.output_dir)
+    staging = staging_for(state.output_dir)
     report = render_outputs(edits.site, edits.todo, [], state.output_dir, staging)
     write_output(state.output_dir, staging, report.staged, {}, [], prune=False)
     return QuickResult(dataclasses.replace(state, site=edits.site, outputs=edits.outputs),

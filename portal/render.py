@@ -36,7 +36,7 @@ from portal.parallel import forked_pool, worker_count
 from portal.plan import Output
 from portal.ratings.published import render_published
 from portal.vietnamese import format_size
-from portal.write import stage_file
+from portal.write import Staging, stage_file
 
 THEME_DIR = Path(__file__).resolve().parent.parent
 """The default theme: ``templates/`` and ``static/`` of the publisher's own repository."""
@@ -185,7 +185,7 @@ class _Job:
     outputs: list[Output]
     html_urls: list[str]
     output_dir: Path
-    staging_dir: Path
+    staging: Staging
     env: jinja2.Environment
     shared: SharedBlocks
 
@@ -205,9 +205,9 @@ run of consecutive pages and then makes way holds only the part it touched."""
 
 
 def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], output_dir: Path,
-                   staging_dir: Path, progress: Progress | None = None,
+                   staging: Staging, progress: Progress | None = None,
                    asset_names: Mapping[str, str] | None = None) -> RenderReport:
-    """Render ``outputs`` (no copies) into ``staging_dir``; unchanged bytes are not staged.
+    """Render ``outputs`` (no copies) into ``staging``; unchanged bytes are not staged.
 
     ``html_urls`` lists every page of the site (for sitemap.xml), not only those rendered now.
     Large renders are spread over the machine's cores by forked processes that inherit the
@@ -226,7 +226,7 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
             # first page that uses it (an unused one is no error).
             with contextlib.suppress(jinja2.TemplateError):
                 env.get_template(name)
-    _JOB = _Job(site, outputs, html_urls, output_dir, staging_dir, env, SharedBlocks(env, site))
+    _JOB = _Job(site, outputs, html_urls, output_dir, staging, env, SharedBlocks(env, site))
     try:
         indexes = list(range(len(outputs)))
         if workers > 1:
@@ -262,7 +262,7 @@ def _render_chunk(indexes: list[int], progress: Progress | None = None) -> list[
 
 
 def _stage(job: _Job, path: str, data: bytes) -> bool:
-    return stage_file(job.output_dir, job.staging_dir, path, data)
+    return stage_file(job.output_dir, job.staging, path, data)
 
 
 def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, output: Output,

@@ -9,6 +9,7 @@ unpublished or renamed article) are removed last.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -37,16 +38,36 @@ def output_error(exc: OSError, output_dir: Path) -> OutputError:
                        f"folder the build can create and write, got {exc.strerror or exc}")
 
 
-def staging_dir_for(output_dir: Path) -> Path:
-    """A fresh staging folder next to the output folder, so moving files in is a rename."""
-    staging = output_dir.parent / f".{output_dir.name}.staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    return staging
+@dataclass(frozen=True)
+class Staging:
+    """The folder where new files wait, beside the output folder (moving one in is a rename).
+
+    For a first build it mirrors the output's paths, and the whole folder then becomes the
+    output folder with one rename. Otherwise each file waits under a flat name of its own:
+    re-rendering ten thousand pages need not create, and then delete, ten thousand folders
+    (each page is ``<slug>/index.html``)."""
+
+    folder: Path
+    flat: bool
+
+    def path(self, rel: str) -> str:
+        """Where the file that goes to ``rel`` waits."""
+        if self.flat:
+            return os.path.join(self.folder, hashlib.blake2b(rel.encode(),
+                                                             digest_size=16).hexdigest())
+        return os.path.join(self.folder, rel)
 
 
-def stage_file(output_dir: Path, staging_dir: Path, path: str, data: bytes) -> bool:
+def staging_for(output_dir: Path) -> Staging:
+    """A fresh staging folder next to the output folder."""
+    folder = output_dir.parent / f".{output_dir.name}.staging"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return Staging(folder, flat=output_dir.exists())
+
+
+def stage_file(output_dir: Path, staging: Staging, path: str, data: bytes) -> bool:
     """Put new bytes in the staging folder, unless the output already holds exactly them;
     say whether they were staged. (Called for every page: plain strings and one system call
     per step, no path objects.)"""
@@ -58,8 +79,9 @@ def stage_file(output_dir: Path, staging_dir: Path, path: str, data: bytes) -> b
                     return False
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         pass
-    target = os.path.join(staging_dir, path)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    target = staging.path(path)
+    if not staging.flat:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
     _write_new(target, data)
     return True
 
@@ -88,7 +110,7 @@ def _write_new(target: str, data: bytes) -> None:
         os.close(handle)
 
 
-def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
+def write_output(output_dir: Path, staging: Staging, staged: Iterable[str],
                  copies: dict[str, Path], keep: Iterable[str], prune: bool = True,
                  present: Iterable[str] | None = None) -> WriteReport:
     """Move ``staged`` files in, write ``copies`` (path → source file) when their bytes
@@ -102,20 +124,21 @@ def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
     written = unchanged = 0
     changed: list[str] = []
     try:
-        if not output_dir.exists():
+        if not output_dir.exists() and not staging.flat:
             # A first build: the whole folder appears at once, with one rename.
             output_dir.parent.mkdir(parents=True, exist_ok=True)
-            staging_dir.rename(output_dir)
+            staging.folder.rename(output_dir)
             written, staged_in_place = len(staged), True
         else:
             output_dir.mkdir(parents=True, exist_ok=True)
             staged_in_place = False
         folders: set[str] = set()  # checked: real folders, no symlinks
         for rel in [] if staged_in_place else staged:
-            if not _move_in(str(output_dir), str(staging_dir), rel, folders):
+            waiting = staging.path(rel)
+            if not _move_in(str(output_dir), waiting, rel, folders):
                 target = output_dir / rel
                 _clear_way(output_dir, target)
-                os.replace(staging_dir / rel, target)
+                os.replace(waiting, target)
             written += 1
         for rel, source in sorted(copies.items()):
             if _write_if_changed(output_dir, rel, source.read_bytes()):
@@ -129,12 +152,12 @@ def write_output(output_dir: Path, staging_dir: Path, staged: Iterable[str],
     except OSError as exc:
         raise output_error(exc, output_dir) from exc
     finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
+        shutil.rmtree(staging.folder, ignore_errors=True)
     return WriteReport(written, unchanged + len(keep - set(staged) - set(copies)), len(removed),
                        tuple(staged) + tuple(changed), tuple(removed))
 
 
-def _move_in(root: str, staging: str, rel: str, folders: set[str]) -> bool:
+def _move_in(root: str, waiting: str, rel: str, folders: set[str]) -> bool:
     """Move a staged file over its old version when every folder on its way is a real folder
     (never a symlink that would lead outside) and nothing but a file stands in its place; say
     whether it was. One ``lstat`` per folder not seen before and one rename: a template change
@@ -151,7 +174,7 @@ def _move_in(root: str, staging: str, rel: str, folders: set[str]) -> bool:
             return False
         folders.add(folder)
     try:
-        os.replace(os.path.join(staging, rel), os.path.join(root, rel))
+        os.replace(waiting, os.path.join(root, rel))
     except (IsADirectoryError, NotADirectoryError, FileNotFoundError):
         return False
     return True
