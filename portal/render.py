@@ -87,9 +87,14 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)),
     )
 
+    links: dict[str, str] = {}  # the same paths are linked from thousands of pages
+
     def url(path: str) -> str:
         """Link to a site path under the base path: url('tin-tuc/') → /tin-tuc/."""
-        return config.base_path + quote(names.get(path, path))
+        link = links.get(path)
+        if link is None:
+            link = links[path] = config.base_path + quote(names.get(path, path))
+        return link
 
     def abs_url(path: str) -> str:
         return config.base_url + quote(names.get(path, path))
@@ -144,14 +149,18 @@ class SharedBlocks:
         found = self._items.get(key)
         if found is None:
             found = self._items[key] = getattr(self._macros, macro)(
-                _translator(labels_for(lang, self.site.config.labels)), article, *args)
+                self.translator(lang), article, *args)
         return found
+
+    @cache  # noqa: B019 - one instance per build; the cache is the point
+    def translator(self, lang: str) -> Callable[..., Markup]:
+        """``t()`` of the templates in ``lang``, with the site's own wording."""
+        return _translator(labels_for(lang, self.site.config.labels))
 
     @cache  # noqa: B019 - one instance per build; the cache is the point
     def block(self, name: str, lang: str, active: tuple[int, bool] | None = None) -> Markup:
         template = self.env.get_template(f"partials/{name}.html")
-        labels = labels_for(lang, self.site.config.labels)
-        html = template.render(t=_translator(labels), lang=lang, menu_entries=self.menu_entries,
+        html = template.render(t=self.translator(lang), lang=lang, menu_entries=self.menu_entries,
                                active=active, **self.item_functions(lang))
         return Markup(html)
 
@@ -163,9 +172,10 @@ def _href(base_path: str, link: str) -> str:
 def _translator(labels: dict[str, str]) -> Callable[..., Markup]:
     """``t("key", n=3)``: the label, escaped, with values filled in (markup values such as a
     ``<time>`` element stay markup; anything else is escaped)."""
+    escaped = {key: escape(text) for key, text in labels.items()}
 
     def t(key: str, **values: Any) -> Markup:
-        text = escape(labels[key])
+        text = escaped[key]
         return text.format(**values) if values else text
 
     return t
@@ -312,7 +322,7 @@ def _render_page(env: jinja2.Environment, shared: SharedBlocks, site: Site, outp
     active = shared.active_entry(output.url)
     html = template.render(
         **output.context,
-        t=_translator(labels_for(lang, site.config.labels)),
+        t=shared.translator(lang),
         lang=lang,
         page_url=output.url,
         header=shared.block("header", lang),
