@@ -9,7 +9,7 @@ beside its page, other files under ``media/``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ class LinkEffects:
 class Linker:
     """Resolves one item's links and file references, publishing the files it points at."""
 
-    def __init__(self, config: SiteConfig, entry: Entry, by_path: dict[Path, Entry],
+    def __init__(self, config: SiteConfig, entry: Entry, by_path: Mapping[Path, Entry],
                  assets: dict[str, Asset], diagnostics: list[Diagnostic], content_dir: Path):
         self.config = config
         self.entry = entry

@@ -249,20 +249,21 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                               unchanged=written.unchanged - renewed)
         clock.lap("write")
 
-        weights = measure_weights(site, config.output_dir)
+        after = None if inputs is None else list_output(config.output_dir) if listing is None \
+            else relist_output(listing, config.output_dir, [*written.changed, *compressed],
+                               written.gone)
+        weights = measure_weights(site, config.output_dir, after)
         over = over_budget(weights, config.budget_page_kb, CONFIG_FILE, _budget_line(site_dir))
         diagnostics.extend(over)
         warnings = tuple(d for d in diagnostics if not d.is_error)
         snapshot = None
-        if inputs is not None:
+        if inputs is not None and after is not None:
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
                                 SavedModel(site, tuple(outputs), prints, keys))
             snapshot = Snapshot(
                 options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
-                racy_after_ns=inputs.racy_after_ns,
-                output=list_output(config.output_dir) if listing is None else relist_output(
-                    listing, config.output_dir, [*written.changed, *compressed], written.gone),
-                built_at=now, valid_until=site.schedule[0].moment if site.schedule else None,
+                racy_after_ns=inputs.racy_after_ns, output=after, built_at=now,
+                valid_until=site.schedule[0].moment if site.schedule else None,
                 report=Report(pages=sum(1 for o in outputs if o.kind == "page"),
                               files=written.written + written.unchanged,
                               warnings=tuple(w for w in warnings if w not in over),
@@ -381,14 +382,14 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
             raise output_error(exc, output_dir) from exc
         raise
     run.clock.lap("write")
-    weights = measure_weights(site, output_dir)
+    listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
+                            stale)
+    weights = measure_weights(site, output_dir, listing)
     budget = tuple(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
                                _budget_line(site_dir)))
     old = run.snapshot.report
     token = write_model(model_path(config.cache_dir, str(output_dir)),
                         SavedModel(site, edits.outputs, prints, keys))
-    listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
-                            stale)
     snapshot = dataclasses.replace(
         run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
         racy_after_ns=run.inputs.racy_after_ns, output=listing,
@@ -427,13 +428,20 @@ def base_url_option(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def measure_weights(site: Site, output_dir: Path) -> list[PageWeight]:
-    """The home page and the heaviest article (largest HTML file), as a first visit costs."""
+def measure_weights(site: Site, output_dir: Path,
+                    listing: Mapping[str, tuple[int, int]] | None = None) -> list[PageWeight]:
+    """The home page and the heaviest article (largest HTML file), as a first visit costs.
+    The sizes come from ``listing`` (the output folder as the build left it) when given, else
+    from one ``stat`` per article."""
     pages = ["index.html"]
     root = str(output_dir)
     sizes = []
-    for article in site.articles:  # one stat each, plain strings: 10,000s of articles
+    for article in site.articles:
         path = page_path(article.url)
+        if listing is not None:
+            if path in listing:
+                sizes.append((listing[path][1], path))
+            continue
         try:
             sizes.append((os.stat(os.path.join(root, path)).st_size, path))
         except FileNotFoundError:

@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import version
 from pathlib import Path
 
-from pagefind.service import get_executable
-
 from portal.errors import OutputError
 from portal.plan import SEARCH_FOLDER, Output
 
@@ -153,6 +151,9 @@ def index_view(html: bytes) -> bytes:
 
 
 def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -> None:
+    # Imported here: the wrapper brings asyncio with it, and most builds index nothing.
+    from pagefind.service import get_executable
+
     executable = get_executable()
     if executable is None:
         raise OutputError("search index: the Pagefind binary is missing: "

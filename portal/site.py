@@ -8,10 +8,12 @@ page silently to a duplicate title.
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from portal.albums import make_album
@@ -141,6 +143,32 @@ class _PublishedItem:
     reason: str = ""
 
 
+class _ItemsBySource(Mapping[Path, _PublishedItem]):
+    """The published items by the path of their source, as a ``Linker`` looks them up, made
+    only for the paths asked for: the one or two links of an edited body do not need ten
+    thousand path objects."""
+
+    def __init__(self, site_dir: Path, urls: dict[str, str]):
+        self._prefix = f"{site_dir}{os.sep}"
+        self._urls = urls  # source (relative to the site folder) → URL
+
+    def _source(self, path: object) -> str | None:
+        text = str(path)
+        return text[len(self._prefix):] if text.startswith(self._prefix) else None
+
+    def __getitem__(self, path: Path) -> _PublishedItem:
+        source = self._source(path)
+        if source is None or source not in self._urls:
+            raise KeyError(path)
+        return _PublishedItem(source, self._urls[source])
+
+    def __iter__(self) -> Iterator[Path]:
+        return (Path(self._prefix + source) for source in self._urls)
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+
 def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = False,
                    store: BodyStore | None = None) -> Article | None:
     """One edited article, made exactly as :func:`build_site` makes it, against the site of
@@ -155,9 +183,9 @@ def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = Fals
                         include_drafts, diagnostics)
     if entry is None or diagnostics or not entry.published or entry.kind != "article":
         return None
-    site_dir = config.site_dir.resolve()
-    by_path = {site_dir / item.source: _PublishedItem(item.source, item.url)
-               for group in (site.articles, site.pages, site.campaigns) for item in group}
+    by_path = _ItemsBySource(config.site_dir.resolve(), {
+        item.source: item.url for group in (site.articles, site.pages, site.campaigns)
+        for item in group})
     assets = {asset.url: asset for asset in site.assets}
     known_assets = len(assets)
     linker = Linker(config, entry, by_path, assets, diagnostics,  # type: ignore[arg-type]

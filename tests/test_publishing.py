@@ -337,6 +337,10 @@ def test_page_weight_counts_html_css_js_and_the_font_subsets_the_page_needs(site
     assert article.fonts == sum((out / n).stat().st_size for n in fonts)
     assert sorted(article.files) == sorted(["tin-tuc/bai-a/index.html", *css, *scripts, *fonts])
     assert article.total < 100 * KB
+    site.article("b.md", "title: Bài B\ndate: 2023-03-03\n", "Đoạn mở đầu đã sửa.\n")
+    rebuilt = site.build()  # b's page is now the newest file, a's still the largest
+    assert [w.page for w in rebuilt.page_weights] == ["index.html", "tin-tuc/bai-a/index.html"]
+    assert rebuilt.page_weights[1] == article
 
     out_text = io.StringIO()
     assert main(["build", "--site", str(site.root), "--now", NOW], stdout=out_text,

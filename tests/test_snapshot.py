@@ -231,12 +231,15 @@ def test_a_body_edit_renders_that_page_from_the_saved_model(news, tmp_path):
                      "category: Tin hoạt động\n", f"Đoạn đầu {index}.\n\nĐoạn sau.\n")
     news.build()
     page = news.root / "content/articles/b1.md"
-    page.write_text(page.read_text(encoding="utf-8") + "\nĐoạn mới thêm.\n", encoding="utf-8")
+    page.write_text(page.read_text(encoding="utf-8") + "\nĐoạn mới thêm, xem [B2](b2.md), "
+                    "[A](a.md#muc) và [tệp](tep.txt).\n", encoding="utf-8")
     result = news.build()
     assert quick(result)
     assert result.pages_rendered == 1
     assert result.written + result.unchanged == len(news.files())
-    assert "Đoạn mới thêm." in news.read("tin-tuc/bai-b1/index.html")
+    html = news.read("tin-tuc/bai-b1/index.html")
+    assert 'Đoạn mới thêm, xem <a href="/tin-tuc/bai-b2/">B2</a>, <a href="/tin-tuc/bai-a/' \
+           '#muc">A</a> và <a href="/media/articles/tep.txt">tệp</a>.' in html
     assert shortcut(news.build())
     same_as_clean_build(news, tmp_path / "clean")
     assert result.warnings == news.build(clean=True).warnings
