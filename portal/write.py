@@ -149,12 +149,23 @@ def write_output(output_dir: Path, staging: Staging, staged: Iterable[str],
         wanted = keep | set(staged) | set(copies)
         removed = [] if not prune else _remove_stale(output_dir, wanted) if present is None \
             else _remove_listed(output_dir, present, wanted)
+        if not _UMASK_KEEPS_MODE:
+            _open_folders(output_dir)
     except OSError as exc:
         raise output_error(exc, output_dir) from exc
     finally:
         shutil.rmtree(staging.folder, ignore_errors=True)
     return WriteReport(written, unchanged + len(keep - set(staged) - set(copies)), len(removed),
                        tuple(staged) + tuple(changed), tuple(removed))
+
+
+def _open_folders(output_dir: Path) -> None:
+    """Folders the web server can enter (0755) when the umask made them private: files are
+    made 0644 whatever the umask, and a page in a folder it cannot enter is no better."""
+    for folder, names, _ in os.walk(output_dir):
+        for path in [folder, *(os.path.join(folder, name) for name in names)]:
+            if not os.path.islink(path) and stat.S_IMODE(os.lstat(path).st_mode) & 0o755 != 0o755:
+                os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) | 0o755)
 
 
 def _move_in(root: str, waiting: str, rel: str, folders: set[str]) -> bool:

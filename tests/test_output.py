@@ -117,16 +117,28 @@ def test_output_is_readable_by_the_web_server(site):
 
 
 def test_published_files_are_readable_under_a_strict_umask(site):
-    """An operator's umask 077 must not leave pages the web server cannot read."""
+    """An operator's umask 077 must not leave pages or folders the web server cannot read."""
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     result = subprocess.run(
         [sys.executable, str(REPO / "build.py"), "build", "--site", str(site.root), "--now",
          "2024-01-01", "-q"], umask=0o077, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    modes = {p.relative_to(site.output).as_posix(): p.stat().st_mode & 0o777
-             for p in site.output.rglob("*") if p.is_file()}
-    assert {"index.html", "tin-tuc/bai-a/index.html", "robots.txt"} <= set(modes)
-    assert set(modes.values()) == {0o644}
+    def modes() -> dict[str, int]:
+        return {p.relative_to(site.output).as_posix(): p.stat().st_mode & 0o777
+                for p in [site.output, *site.output.rglob("*")]}
+
+    first = modes()
+    assert {"index.html", "tin-tuc/bai-a/index.html", "robots.txt"} <= set(first)
+    assert {path for path, mode in first.items() if mode == 0o755} == {
+        path for path in first if (site.output / path).is_dir()}
+    assert {mode for path, mode in first.items() if (site.output / path).is_file()} == {0o644}
+    site.article("b.md", "title: Bài B\ndate: 2023-03-03\n")  # a rebuild adds a folder
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "build", "--site", str(site.root), "--now",
+         "2024-01-01", "-q"], umask=0o077, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert modes()["tin-tuc/bai-b"] == 0o755
+    assert modes()["tin-tuc/bai-b/index.html"] == 0o644
 
 
 def test_failed_build_leaves_no_staging_folder(site):
