@@ -150,29 +150,8 @@ def list_inputs(files: Iterable[tuple[str, Path]], folders: Iterable[tuple[str, 
 
 def list_output(output_dir: Path) -> dict[str, tuple[int, int]]:
     """The output folder's listing (path → modification time, size): any file added,
-    removed, replaced or touched since the last build shows. (Every build takes it: a dict
-    made as the folder is read, unsorted, nothing else per file.)"""
-    found: dict[str, tuple[int, int]] = {}
-    stack = [("", str(output_dir))]
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            scan = os.scandir(folder)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        with scan:
-            for entry in scan:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((rel + "/", entry.path))
-                    continue
-                try:
-                    info = entry.stat()
-                except OSError:
-                    found[rel] = (-1, -1)
-                    continue
-                found[rel] = (info.st_mtime_ns, info.st_size)
-    return found
+    removed, replaced or touched since the last build shows."""
+    return {item.rel[1:]: (item.mtime_ns, item.size) for item in _walk("", str(output_dir))}
 
 
 def relist_output(listing: dict[str, tuple[int, int]], output_dir: Path,
