@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from portal.parse import ParsedSource
 from portal.snapshot import Snapshot, load_snapshot
 
 FORMAT = "8"
+TEMPLATE_CACHE = "templates"
+"""Folder of the build cache holding compiled templates (``render.py``)."""
 _PARSE_FIELDS = tuple(f.name for f in dataclasses.fields(ParsedSource) if f.name != "source")
 """What a cached parse keeps, in order: everything but its source file."""
 
@@ -96,7 +99,8 @@ class BuildCache:
         version = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
         if fresh or version is None or version[0] != f"{FORMAT}:{engine}":
             # Another engine (or another layout of this file) wrote it: nothing in it can be
-            # trusted, not even the shape of its tables.
+            # trusted, not even the shape of its tables, nor the templates it compiled.
+            shutil.rmtree(folder / TEMPLATE_CACHE, ignore_errors=True)
             self.db.executescript("DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
                                   "DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS snapshots; "
                                   "DROP TABLE IF EXISTS search_keys;" + SCHEMA)

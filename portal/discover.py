@@ -43,13 +43,17 @@ def discover_sources(site_dir: Path) -> list[SourceFile]:
     found: list[SourceFile] = []
     for folder, kind in KINDS.items():
         root = content / folder
-        if not root.is_dir():
-            continue
+        if not root.is_dir() or (root.is_symlink()
+                                 and not root.resolve().is_relative_to(content.resolve())):
+            continue  # a kind folder linked from outside content/ is not read
         stack = [str(root)]
         while stack:
             here = stack.pop()
-            with os.scandir(here) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
+            try:
+                with os.scandir(here) as scan:
+                    entries = sorted(scan, key=lambda e: e.name)
+            except OSError:  # gone or unreadable since its parent was listed: as os.walk does
+                continue
             # As os.walk sorts them: a symlink to a folder is a folder (never entered).
             if here != str(root) and any(e.name == "index.md" and not e.is_dir()
                                          for e in entries):
@@ -67,6 +71,15 @@ def discover_sources(site_dir: Path) -> list[SourceFile]:
                         or Path(entry.path).resolve().is_relative_to(content)):
                     found.append(SourceFile(kind, Path(entry.path), entry.path[prefix:], None))
     return sorted(found, key=lambda s: s.rel)
+
+
+def kind_folders_are_real(site_dir: Path) -> bool:
+    """Whether ``content/`` and its kind folders are real folders, not symlinks: then every
+    source's folder is a canonical path (``discover_sources`` never enters symlinked folders
+    below them), which lets links be followed without asking the file system."""
+    content = site_dir / "content"
+    return not any(os.path.islink(folder) for folder in
+                   [content, *(content / name for name in KINDS)])
 
 
 def source_at(site_dir: Path, rel: str) -> SourceFile | None:

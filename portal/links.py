@@ -37,13 +37,17 @@ class Linker:
     """Resolves one item's links and file references, publishing the files it points at."""
 
     def __init__(self, config: SiteConfig, entry: Entry, by_path: Mapping[Path, Entry],
-                 assets: dict[str, Asset], diagnostics: list[Diagnostic], content_dir: Path):
+                 assets: dict[str, Asset], diagnostics: list[Diagnostic], content_dir: Path,
+                 canonical: bool = False):
+        """``canonical``: the sources' folders are canonical paths (``discover``'s
+        ``kind_folders_are_real``), so a link may be followed without resolving it."""
         self.config = config
         self.entry = entry
         self.by_path = by_path
         self.assets = assets
         self.diagnostics = diagnostics
         self.content_dir = content_dir
+        self.canonical = canonical
 
     @contextmanager
     def isolated(self) -> Iterator[LinkEffects]:
@@ -85,7 +89,7 @@ class Linker:
         """A link to another item; the line (``written`` looked up in the body, which is
         unpacked for it) is found only when there is something to report."""
         folder = self.entry.parsed.source.folder
-        lexical = _lexical_target(folder, path)
+        lexical = _lexical_target(folder, path) if self.canonical else None
         other = self.by_path.get(lexical) if lexical is not None else None
         if other is None or lexical is None or lexical.is_symlink():
             other = self.by_path.get((folder / path).resolve())
@@ -136,9 +140,9 @@ class Linker:
 
 def _lexical_target(folder: Path, path: str) -> Path | None:
     """Where a relative link leads, found without asking the file system, when that is sure
-    to be where ``resolve()`` would find it: ``folder`` is canonical (sources are found in the
-    resolved site folder, symlinked folders not followed), so only a ``..`` after a name
-    could climb out of a symlinked folder elsewhere than the text says. ``None``: resolve it.
+    to be where ``resolve()`` would find it: ``folder`` is canonical (see ``Linker``), so only
+    a ``..`` after a name could climb out of a symlinked folder elsewhere than the text says.
+    ``None``: resolve it.
     (Resolving costs a system call per folder of the path, for every link of every body.)"""
     parts = path.split("/")
     start = 0

@@ -488,9 +488,18 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
         diagnostics.extend(found)
         if item is not None:
             parsed[index] = item
-            if not found and settled:
+            # Cached only if the file was not changed while it was read: a parse stored
+            # under a stat the file no longer has could come back if that stat ever did.
+            if not found and settled and _stat_of(item.source.path) == stat:
                 cache.store_parsed(item.source.rel, stat, item)
     return [item for item in parsed if item is not None]
+
+
+def _stat_of(path: Path) -> str | None:
+    try:
+        return stat_key(path.stat())
+    except OSError:
+        return None
 
 
 class _CachedBodies:

@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from portal.assets import collect_static, plan_assets
+from portal.cache import TEMPLATE_CACHE
 from portal.calendar import render_campaign_ics
 from portal.errors import BuildError, Diagnostic, error
 from portal.feeds import (
@@ -42,8 +43,6 @@ THEME_DIR = Path(__file__).resolve().parent.parent
 """The default theme: ``templates/`` and ``static/`` of the publisher's own repository."""
 
 Progress = Callable[[int, int], None]
-TEMPLATE_CACHE = "templates"
-"""Folder of the build cache holding compiled templates."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
         auto_reload=False,
         # Compiled templates are kept by Jinja2 under a digest of their source: compiling the
         # theme costs about 0.2 s, loading it a few milliseconds.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)),
+        bytecode_cache=_CompiledTemplates(str(compiled)),
     )
 
     links: dict[str, str] = {}  # the same paths are linked from thousands of pages
@@ -104,6 +103,18 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
                                                                 config.base_path), url))
     env.filters["filesize"] = format_size
     return env
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja2's bytecode cache, reading a damaged entry as a missing one (Jinja2 would raise
+    from the middle of loading a template); the build cache removes the folder whenever it
+    starts afresh (``--clean``, another engine)."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # any unreadable entry is compiled again
+            bucket.reset()
 
 
 class SharedBlocks:

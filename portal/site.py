@@ -21,6 +21,7 @@ from portal.bodies import BodyStore, NoStore, SafeBody, make_bodies
 from portal.campaigns import check_dates, make_campaign, sort_campaigns
 from portal.config import SiteConfig
 from portal.content_schema import ATTACHMENT_SCHEMA, SCHEMAS
+from portal.discover import kind_folders_are_real
 from portal.errors import Diagnostic, error, warning
 from portal.links import Linker
 from portal.markdown_render import (
@@ -81,7 +82,8 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
     # Source paths are already canonical: discover_sources walks the resolved site folder.
     by_path = {e.parsed.source.path: e for e in entries}
     content_dir = config.content_dir.resolve()
-    linkers = [Linker(config, entry, by_path, assets, diagnostics, content_dir)
+    canonical = kind_folders_are_real(config.site_dir.resolve())
+    linkers = [Linker(config, entry, by_path, assets, diagnostics, content_dir, canonical)
                for entry in published]
     bodies = make_bodies(_Texts(published), [e.parsed.body_digest for e in published],
                          linkers, store, diagnostics)
@@ -189,7 +191,7 @@ def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = Fals
     assets = {asset.url: asset for asset in site.assets}
     known_assets = len(assets)
     linker = Linker(config, entry, by_path, assets, diagnostics,  # type: ignore[arg-type]
-                    config.content_dir.resolve())
+                    config.content_dir.resolve(), kind_folders_are_real(config.site_dir.resolve()))
     body = make_bodies([parsed.body], [parsed.body_digest], [linker],
                        store or NoStore(), diagnostics)[0]
     categories = {listing.term.slug: listing.term for listing in site.categories}

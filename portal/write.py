@@ -49,6 +49,9 @@ class Staging:
 
     folder: Path
     flat: bool
+    private: bool = False
+    """The umask takes read access from others (the staging folder was made without it): new
+    files and folders must then be opened to the web server by hand."""
 
     def path(self, rel: str) -> str:
         """Where the file that goes to ``rel`` waits."""
@@ -64,7 +67,8 @@ def staging_for(output_dir: Path) -> Staging:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    return Staging(folder, flat=output_dir.exists())
+    private = stat.S_IMODE(folder.stat().st_mode) & 0o755 != 0o755
+    return Staging(folder, flat=output_dir.exists(), private=private)
 
 
 def stage_file(output_dir: Path, staging: Staging, path: str, data: bytes) -> bool:
@@ -82,29 +86,20 @@ def stage_file(output_dir: Path, staging: Staging, path: str, data: bytes) -> bo
     target = staging.path(path)
     if not staging.flat:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-    _write_new(target, data)
+    _write_new(target, data, staging.private)
     return True
 
 
-def _read_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK_KEEPS_MODE = 0o644 & ~_read_umask() == 0o644
-"""Whether files created with mode 0644 get it (umask 022 or 002): then no chmod per file."""
-
-
-def _write_new(target: str, data: bytes) -> None:
-    """A new file readable by the web server whatever the umask (published files are 0644)."""
+def _write_new(target: str, data: bytes, private: bool) -> None:
+    """A new file readable by the web server whatever the umask (published files are 0644:
+    created so under the usual umasks, set so under one that takes read access away)."""
     handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
         with memoryview(data) as view:
             done = 0
             while done < len(view):
                 done += os.write(handle, view[done:])
-        if not _UMASK_KEEPS_MODE:
+        if private:
             os.fchmod(handle, 0o644)
     finally:
         os.close(handle)
@@ -149,7 +144,7 @@ def write_output(output_dir: Path, staging: Staging, staged: Iterable[str],
         wanted = keep | set(staged) | set(copies)
         removed = [] if not prune else _remove_stale(output_dir, wanted) if present is None \
             else _remove_listed(output_dir, present, wanted)
-        if not _UMASK_KEEPS_MODE:
+        if staging.private:
             _open_folders(output_dir)
     except OSError as exc:
         raise output_error(exc, output_dir) from exc

@@ -321,3 +321,23 @@ def test_english_page_gets_english_interface(site):
     assert '<a href="/english/" class="is-active" aria-current="page">About us</a>' in html
     vi = site.read("index.html")
     assert '<a href="/english/" lang="en">About us</a>' in vi
+
+
+def test_a_folder_gone_while_sources_are_listed_is_skipped(site, monkeypatch):
+    """An editor (or a checkout) removes a folder while the build lists the sources: the
+    build goes on with what is there, as a walk of the folder would."""
+    import portal.discover
+    from portal.discover import discover_sources
+
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.article("cu/b.md", "title: Bài B\ndate: 2023-03-02\n")
+    gone = str(site.root / "content/articles/cu")
+    real_scandir = portal.discover.os.scandir
+
+    def scandir(path):
+        if str(path) == gone:
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(portal.discover.os, "scandir", scandir)
+    assert [s.rel for s in discover_sources(site.root.resolve())] == ["content/articles/a.md"]

@@ -337,6 +337,37 @@ def test_symlinked_folders_are_not_entered_or_read_as_sources(tmp_path):
         "tin-tuc/a/index.html"]
 
 
+def test_a_kind_folder_linked_from_outside_content_is_not_read(tmp_path):
+    outside = tmp_path / "ngoai" / "articles"
+    outside.mkdir(parents=True)
+    (outside / "mat.md").write_text(ARTICLE.format(front="", body="MẬT-KHẨU"), encoding="utf-8")
+    root = _site(tmp_path, {"content/pages/gioi-thieu.md": "---\ntitle: Giới thiệu\n---\n\nx\n"})
+    (root / "content" / "articles").rmdir()
+    (root / "content" / "articles").symlink_to(outside, target_is_directory=True)
+    done = run_build(root)
+    assert done.returncode == 0, done.stderr
+    published = b"".join(p.read_bytes() for p in (root / "_site").rglob("*") if p.is_file())
+    assert "MẬT-KHẨU".encode() not in published
+
+
+def test_links_from_a_kind_folder_linked_inside_content_resolve_as_the_file_system_says(
+        tmp_path):
+    """``content/articles`` a link to ``content/kho/tin``: a source's folder is then not its
+    real folder, and ``../pages/`` from it climbs where the real folder's parent leads
+    (``content/kho/pages/``, which does not exist), not where the text seems to lead."""
+    root = _site(tmp_path, {
+        "content/kho/tin/a.md": ARTICLE.format(front="", body="[gioi thieu](../pages/gt.md)"),
+        "content/pages/gt.md": "---\ntitle: Giới thiệu\n---\n\nx\n"})
+    (root / "content" / "articles").rmdir()
+    (root / "content" / "articles").symlink_to(root / "content" / "kho" / "tin",
+                                               target_is_directory=True)
+    done = run_build(root)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (
+        "content/articles/a.md:5: link to a missing file: expected a Markdown file of this "
+        "site, got '../pages/gt.md'")
+
+
 def test_bom_crlf_and_nfd_text_build_as_nfc(tmp_path):
     text = ("\ufeff---\r\ntitle: \"" + unicodedata.normalize("NFD", "Tiếng Việt đầy đủ")
             + "\"\r\ndate: 2023-01-01\r\ntags: [Chuyển đổi số]\r\n---\r\n\r\nĐoạn\r\nmột.\r\n")

@@ -294,3 +294,50 @@ def test_clean_option_ignores_the_cache(site):
     result = site.build(clean=True)
     assert page.read_bytes() == original
     assert result.written == 1
+
+
+def test_a_file_changed_while_it_was_parsed_is_not_cached_under_its_old_stat(site, monkeypatch):
+    """The parse is cached under the file's size and time as listed; a file rewritten while it
+    was read must not be, or a later copy keeping that size and time (``cp -p``, a restored
+    backup) would bring back the parse of text the file no longer holds."""
+    import portal.pipeline
+
+    path = site.article("a.md", "title: Bài A\ndate: 2023-03-02\n", "Bản một.\n")
+    old = path.stat().st_mtime_ns - 3_600 * 10**9  # settled: an hour old
+    os.utime(path, ns=(old, old))
+    real_read = portal.pipeline.read_source
+
+    def read_then_rewrite(source):
+        result = real_read(source)
+        if source.path == path:  # an editor saves while the build reads
+            path.write_text(path.read_text(encoding="utf-8").replace("Bản một", "Bản mớt"),
+                            encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(portal.pipeline, "read_source", read_then_rewrite)
+    site.build(shortcut=False)
+    monkeypatch.undo()
+    os.utime(path, ns=(old, old))  # the new text (same length), with the time first listed
+    site.build(shortcut=False)
+    assert "Bản mớt." in site.read("tin-tuc/bai-a/index.html")
+
+
+def test_damaged_compiled_templates_are_compiled_again(site):
+    """An entry of the compiled-template cache that cannot be read is a miss, not a crash;
+    ``--clean`` starts the cache afresh."""
+    import jinja2.bccache
+
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    compiled = site.root / ".portal-cache" / "templates"
+    entries = list(compiled.iterdir())
+    assert entries
+    for entry in entries:
+        entry.write_bytes(jinja2.bccache.bc_magic + b"\x80hong")
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n", "Đoạn mới.\n")
+    site.build()
+    assert "Đoạn mới." in site.read("tin-tuc/bai-a/index.html")
+    stray = compiled / "khong-dung.cache"
+    stray.write_bytes(b"x")
+    site.build(clean=True)
+    assert not stray.exists()
