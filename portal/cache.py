@@ -182,8 +182,9 @@ class BuildCache:
     def commit(self, live_sources: set[str], live_bodies: set[str],
                outputs: dict[str, str], output_dir: str,
                snapshot: Snapshot | None = None,
-               search_keys: dict[str, tuple[str, str]] | None = None) -> None:
-        """Store this build's results and forget what no current source uses."""
+               search_keys: dict[str, tuple[str, str]] | None = None) -> list[str]:
+        """Store this build's results and forget what no current source uses; return the
+        output folders, gone since, whose records were dropped (their saved models go too)."""
         with self.db:
             stale = [(rel,) for rel in self._sources if rel not in live_sources]
             self.db.executemany("DELETE FROM sources WHERE rel = ?", stale)
@@ -201,13 +202,15 @@ class BuildCache:
             if snapshot is not None:
                 self.db.execute("INSERT INTO snapshots VALUES (?, ?)",
                                 (output_dir, snapshot.dumps()))
-            for gone in self._vanished_folders(output_dir):
+            vanished = self._vanished_folders(output_dir)
+            for gone in vanished:
                 for statement in ("DELETE FROM outputs WHERE dir = ?",
                                   "DELETE FROM search_keys WHERE dir = ?",
                                   "DELETE FROM snapshots WHERE dir = ?"):
                     self.db.execute(statement, (gone,))
                 self._writing_marker(gone).unlink(missing_ok=True)
         self._writing_marker(output_dir).unlink(missing_ok=True)
+        return vanished
 
     def output_folders(self) -> set[str]:
         """The output folders this cache describes (each has its own fingerprints)."""

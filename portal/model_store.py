@@ -39,12 +39,11 @@ def model_path(cache_dir: Path, output_dir: str) -> Path:
     return cache_dir / f"model-{digest}.pickle"
 
 
-def prune_models(cache_dir: Path, output_dirs: set[str]) -> None:
-    """Delete the saved models of output folders the cache no longer describes."""
-    wanted = {model_path(cache_dir, folder).name for folder in output_dirs}
-    for path in cache_dir.glob("model-*.pickle"):
-        if path.name not in wanted:
-            path.unlink(missing_ok=True)
+def prune_models(cache_dir: Path, output_dirs: list[str]) -> None:
+    """Delete the saved models of output folders the cache no longer describes. (Only those:
+    another build sharing the cache may have saved a model it has not recorded yet.)"""
+    for folder in output_dirs:
+        model_path(cache_dir, folder).unlink(missing_ok=True)
 
 
 def write_model(path: Path, model: SavedModel) -> str:

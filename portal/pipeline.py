@@ -270,10 +270,10 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                               budget=tuple(over), schedule=site.schedule,
                               page_weights=tuple(weights), images=image_report),
                 model=token, front_matter=front_matter)
-        cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
-                     outputs=prints, output_dir=str(config.output_dir), snapshot=snapshot,
-                     search_keys=keys)
-        prune_models(config.cache_dir, cache.output_folders())
+        vanished = cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
+                                outputs=prints, output_dir=str(config.output_dir),
+                                snapshot=snapshot, search_keys=keys)
+        prune_models(config.cache_dir, vanished)
         prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")
     except BaseException as exc:

@@ -158,8 +158,12 @@ def test_what_is_kept_for_a_deleted_output_folder_is_dropped(news, tmp_path):
     cache_dir = news.root / ".portal-cache"
     assert len(list(cache_dir.glob("model-*.pickle"))) == 3
     shutil.rmtree(others[0])
+    unrecorded = cache_dir / "model-0000000000000000.pickle"  # another build's, not committed
+    unrecorded.write_bytes(b"")
     news.article("a.md", "title: Bài A mới\ndate: 2023-12-30\n")
     news.build()
+    assert unrecorded.exists()
+    unrecorded.unlink()
     cache = BuildCache(cache_dir, engine_version())
     try:
         assert cache.output_folders() == {str(news.output), str(others[1])}
