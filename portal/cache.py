@@ -99,8 +99,11 @@ class BuildCache:
         version = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
         if fresh or version is None or version[0] != f"{FORMAT}:{engine}":
             # Another engine (or another layout of this file) wrote it: nothing in it can be
-            # trusted, not even the shape of its tables, nor the templates it compiled.
+            # trusted, not even the shape of its tables, nor the templates it compiled, nor
+            # the models saved beside it (their snapshots go with the tables).
             shutil.rmtree(folder / TEMPLATE_CACHE, ignore_errors=True)
+            for model in folder.glob("model-*.pickle"):
+                model.unlink(missing_ok=True)
             self.db.executescript("DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
                                   "DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS snapshots; "
                                   "DROP TABLE IF EXISTS search_keys;" + SCHEMA)

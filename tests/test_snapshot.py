@@ -172,6 +172,8 @@ def test_what_is_kept_for_a_deleted_output_folder_is_dropped(news, tmp_path):
     assert len(list(cache_dir.glob("model-*.pickle"))) == 2
     assert shortcut(news.build(output_dir=others[1])) is False  # a.md changed since
     assert shortcut(news.build(output_dir=others[1]))
+    news.build(clean=True)  # a cache started afresh keeps no model of the old one
+    assert list(cache_dir.glob("model-*.pickle")) == []
 
 
 def test_no_shortcut_after_a_build_stopped_while_moving_files_in(news):
