@@ -17,6 +17,7 @@ from collections.abc import Callable
 import markdown
 import nh3
 
+from portal.markdown_blocks import use_plain_paragraph_pass
 from portal.markdown_inline import use_plain_text_pass
 from portal.vietnamese import markdown_slugify
 
@@ -55,9 +56,9 @@ Resolver = Callable[[str, str], str | None]
 class MarkdownRenderer:
     """One configured Python-Markdown instance, reset between documents (cheap to reuse)."""
 
-    def __init__(self, plain_text_pass: bool = True) -> None:
-        """``plain_text_pass`` off: Python-Markdown's inline pass exactly as it comes (the
-        tests compare both; see ``markdown_inline.py``)."""
+    def __init__(self, fast: bool = True) -> None:
+        """``fast`` off: Python-Markdown's block and inline passes exactly as they come (the
+        tests compare both; see ``markdown_blocks.py`` and ``markdown_inline.py``)."""
         self._md = markdown.Markdown(
             extensions=["tables", "footnotes", "attr_list", "toc", "sane_lists",
                         "fenced_code", "def_list", "abbr"],
@@ -67,7 +68,8 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
-        if plain_text_pass:
+        if fast:
+            use_plain_paragraph_pass(self._md)
             use_plain_text_pass(self._md)
 
     def convert(self, text: str) -> str:

@@ -19,7 +19,7 @@ from portal.markdown_inline import PlainTextInlineProcessor, trigger_pattern, us
 from portal.markdown_render import MarkdownRenderer
 
 FAST = MarkdownRenderer()
-STOCK = MarkdownRenderer(plain_text_pass=False)
+STOCK = MarkdownRenderer(fast=False)
 
 CONSTRUCTS = [
     "Mã `lệnh` và ``hai `dấu` ngược``.",
