@@ -24,17 +24,17 @@ from typing import Any
 import markdown
 
 KNOWN = {
-    "empty": "EmptyBlockProcessor", "indent": "ListIndentProcessor",
-    "code": "CodeBlockProcessor", "table": "TableProcessor",
-    "hashheader": "HashHeaderProcessor", "setextheader": "SetextHeaderProcessor",
-    "hr": "HRProcessor", "olist": "OListProcessor", "ulist": "UListProcessor",
-    "quote": "BlockQuoteProcessor", "footnote": "FootnoteBlockProcessor",
-    "reference": "ReferenceProcessor", "paragraph": "ParagraphProcessor",
-    "defindent": "DefListIndentProcessor", "deflist": "DefListProcessor",
-    "abbr": "AbbrBlockprocessor",
+    "empty": ("EmptyBlockProcessor",), "indent": ("ListIndentProcessor",),
+    "code": ("CodeBlockProcessor",), "table": ("TableProcessor",),
+    "hashheader": ("HashHeaderProcessor",), "setextheader": ("SetextHeaderProcessor",),
+    "hr": ("HRProcessor",), "olist": ("OListProcessor", "SaneOListProcessor"),
+    "ulist": ("UListProcessor", "SaneUListProcessor"), "quote": ("BlockQuoteProcessor",),
+    "footnote": ("FootnoteBlockProcessor",), "reference": ("ReferenceProcessor",),
+    "paragraph": ("ParagraphProcessor",), "defindent": ("DefListIndentProcessor",),
+    "deflist": ("DefListProcessor",),
+    "abbr": ("AbbrBlockprocessor", "AbbrPreprocessor"),  # the older name: same ``*[`` start
 }
-"""Block processor name → the Python-Markdown class that registers under it (sane_lists
-swaps in subclasses named ``Sane…``: same starts)."""
+"""Block processor name → the Python-Markdown classes that register under it."""
 _SPECIAL_LINE = re.compile(r"(?:^|\n)[ ]{0,3}(?:[#>\[*\-+=:_]|\d+[.)])")
 
 
@@ -51,7 +51,7 @@ def _understood(md: markdown.Markdown) -> bool:
         expected = KNOWN.get(name)
         kind = type(processor)
         if expected is None or not kind.__module__.startswith("markdown.") \
-                or kind.__name__ not in (expected, "Sane" + expected):
+                or kind.__name__ not in expected:
             return False
     return True
 
