@@ -75,14 +75,8 @@ def stage_file(output_dir: Path, staging: Staging, path: str, data: bytes) -> bo
     """Put new bytes in the staging folder, unless the output already holds exactly them;
     say whether they were staged. (Called for every page: plain strings and one system call
     per step, no path objects.)"""
-    current = os.path.join(output_dir, path)
-    try:
-        if os.stat(current).st_size == len(data):
-            with open(current, "rb") as stream:
-                if stream.read() == data:
-                    return False
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        pass
+    if _holds(os.path.join(output_dir, path), data):
+        return False
     target = staging.path(path)
     if not staging.flat:
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -199,10 +193,22 @@ def _clear_way(output_dir: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
+def _holds(path: str, data: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a symlink: the output folder holds only what
+    the build writes) with exactly ``data`` in it."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        with open(path, "rb") as stream:
+            return stream.read() == data
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
+
+
 def _write_if_changed(output_dir: Path, rel: str, data: bytes) -> bool:
     target = output_dir / rel
-    if (target.is_file() and not target.is_symlink() and target.stat().st_size == len(data)
-            and target.read_bytes() == data):
+    if _holds(str(target), data):
         return False
     _clear_way(output_dir, target)
     write_atomically(target, data)
