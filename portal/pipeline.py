@@ -223,8 +223,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         keys, index = _index_search(
             options.search, site, outputs, prints,
             cache.search_keys(str(config.output_dir)),
-            lambda path: Path(staging.path(path) if path in staged
-                              else config.output_dir / path).read_bytes(), config)
+            _page_reader(staging, staged, config.output_dir), config)
         index_staged = _stage_index(index, config.output_dir, staging, tampered)
         clock.lap("search")
 
@@ -366,8 +365,7 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
         staged = set(report.staged)
         keys, index = _index_search(
             run.options.search, site, list(edits.outputs), prints, model.search_keys,
-            lambda path: Path(staging.path(path) if path in staged
-                              else output_dir / path).read_bytes(), config)
+            _page_reader(staging, staged, output_dir), config)
         index_staged = _stage_index(index, output_dir, staging, set())
         run.clock.lap("search")
         written = write_output(output_dir, staging, [*report.staged, *index_staged], {}, [],
@@ -537,6 +535,13 @@ def _index_search(search: bool, site: Site, outputs: list[Output], prints: dict[
     index = build_search_index([(o.path, keys[o.path][1], shard_of(o)) for o in pages], load,
                                config.language, config.cache_dir)
     return keys, index
+
+
+def _page_reader(staging: Staging, staged: set[str], output_dir: Path
+                 ) -> Callable[[str], bytes]:
+    """A page's bytes as this build leaves it: staged if rendered now, else in the output."""
+    return lambda path: Path(staging.path(path) if path in staged
+                             else output_dir / path).read_bytes()
 
 
 def _stage_index(index: dict[str, Path], output_dir: Path, staging: Staging,
