@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,10 @@ def files_digest(folders: Iterable[Path], extra: Iterable[Path] = ()) -> str:
     return _hash(*parts)
 
 
+def _repr(value: Any) -> bytes:
+    return repr(value).encode()
+
+
 class Fingerprints:
     def __init__(self, site: Site, global_digest: str):
         self.site = site
@@ -68,6 +72,13 @@ class Fingerprints:
         self._card: dict[int, bytes] = {}
         self._campaign: dict[int, bytes] = {}
         self._other: dict[int, bytes] = {}
+        self._encoders: dict[type, Callable[[Any], bytes]] = {
+            str: self._text, PackedHtml: lambda v: b"h" + v.digest,
+            int: _repr, bool: _repr, type(None): _repr, Pagination: self._pagination,
+            Article: self._card_digest, Campaign: self._campaign_digest,
+            Timestamp: self._timestamp, list: self._sequence, tuple: self._sequence,
+            dict: self._mapping,
+        }
         self.site_digest = self._site_digest(global_digest)
 
     def of(self, output: Output) -> str:
@@ -103,40 +114,64 @@ class Fingerprints:
         return _hash(*parts)
 
     def _value(self, value: Any) -> bytes:
-        kind = type(value)
-        if kind is str:
-            data = value.encode()
-            # Long texts (bodies) go in as their own hash: cheaper than carrying them along.
-            return (b"h" + hashlib.blake2b(data, digest_size=16).digest() if len(data) > 512
-                    else b"s%d:" % len(data) + data)
-        if kind is PackedHtml:
-            return b"h" + value.digest
-        if kind is int or kind is bool or value is None:
-            return repr(value).encode()
-        if kind is Pagination:
-            # Its URLs follow from the first one, the count and site.toml (in the digest).
-            return f"P{value.number}/{value.total}:{value.urls[0]}".encode()
+        encode = self._encoders.get(type(value))
+        return encode(value) if encode is not None else self._value_of_other(value)
+
+    def _value_of_other(self, value: Any) -> bytes:
+        """Values of types without an encoder yet: subclasses and dataclasses (a dataclass
+        type gets one on first sight)."""
         if isinstance(value, Article):
             return self._card_digest(value)
         if isinstance(value, Campaign):
             return self._campaign_digest(value)
         if isinstance(value, Timestamp):
-            return f"T{value.iso}".encode()
+            return self._timestamp(value)
+        if isinstance(value, str):
+            return self._text(value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            key = id(value)
-            if key not in self._other:  # terms and the like are shared by many pages
-                self._other[key] = self._fields(value, [f.name for f in dataclasses.fields(value)])
-            return self._other[key]
+            names = tuple(f.name for f in dataclasses.fields(value))
+            self._encoders[type(value)] = lambda v: self._shared(v, names)
+            return self._shared(value, names)
         if isinstance(value, (list, tuple)):
-            return b"[" + b",".join(self._value(v) for v in value) + b"]"
+            return self._sequence(value)
         if isinstance(value, dict):
-            return b"{" + b",".join(k.encode() + b":" + self._value(v)
-                                    for k, v in sorted(value.items())) + b"}"
+            return self._mapping(value)
         return repr(value).encode()
+
+    @staticmethod
+    def _text(value: str) -> bytes:
+        data = value.encode()
+        # Long texts (bodies) go in as their own hash: cheaper than carrying them along.
+        return (b"h" + hashlib.blake2b(data, digest_size=16).digest() if len(data) > 512
+                else b"s%d:" % len(data) + data)
+
+    @staticmethod
+    def _timestamp(value: Timestamp) -> bytes:
+        return f"T{value.iso}".encode()
+
+    @staticmethod
+    def _pagination(value: Pagination) -> bytes:
+        # Its URLs follow from the first one, the count and site.toml (in the digest).
+        return f"P{value.number}/{value.total}:{value.urls[0]}".encode()
+
+    def _sequence(self, value: list[Any] | tuple[Any, ...]) -> bytes:
+        return b"[" + b",".join([self._value(v) for v in value]) + b"]"
+
+    def _mapping(self, value: dict[str, Any]) -> bytes:
+        return b"{" + b",".join([k.encode() + b":" + self._value(v)
+                                 for k, v in sorted(value.items())]) + b"}"
+
+    def _shared(self, value: Any, names: tuple[str, ...]) -> bytes:
+        """Terms and the like are shared by many pages: encoded once per object."""
+        key = id(value)
+        found = self._other.get(key)
+        if found is None:
+            found = self._other[key] = self._fields(value, names)
+        return found
 
     def _fields(self, value: Any, names: Iterable[str]) -> bytes:
         return type(value).__name__.encode() + b"(" + b",".join(
-            name.encode() + b"=" + self._value(getattr(value, name)) for name in names) + b")"
+            [name.encode() + b"=" + self._value(getattr(value, name)) for name in names]) + b")"
 
     def _card_digest(self, article: Article) -> bytes:
         key = id(article)

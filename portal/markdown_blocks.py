@@ -45,15 +45,24 @@ def is_plain(block: str) -> bool:
 
 
 def _understood(md: markdown.Markdown) -> bool:
+    """Whether every registered block processor is one of Python-Markdown's own. Asked for
+    every list of blocks (nested ones too), answered again only when the registry holds other
+    processors than last time: comparing them is much cheaper than checking them."""
     registry = md.parser.blockprocessors
-    for name in [item.name for item in registry._priority]:  # reading an item sorts the list
-        processor = registry[name]
-        expected = KNOWN.get(name)
-        kind = type(processor)
-        if expected is None or not kind.__module__.startswith("markdown.") \
-                or kind.__name__ not in expected:
-            return False
-    return True
+    current = tuple(registry._data.items())  # name → processor, compared by identity
+    last = getattr(registry, "_portal_understood", None)
+    if last is not None and last[0] == current:
+        return last[1]
+    answer = all(_known(name, processor) for name, processor in current)
+    registry._portal_understood = (current, answer)
+    return answer
+
+
+def _known(name: str, processor: object) -> bool:
+    expected = KNOWN.get(name)
+    kind = type(processor)
+    return expected is not None and kind.__module__.startswith("markdown.") \
+        and kind.__name__ in expected
 
 
 def _parse_blocks(self: Any, parent: Any, blocks: list[str]) -> None:

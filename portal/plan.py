@@ -6,8 +6,7 @@ producers (a page whose slug is ``tin-tuc``, say) is found here, before the outp
 
 from __future__ import annotations
 
-import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,17 +257,30 @@ def _related_index(site: Site) -> list[list[Article]]:
     """
     position = {id(a): i for i, a in enumerate(site.articles)}
     windows: list[tuple[tuple[Listing, ...], int]] = [(site.tags, 2), (site.categories, 1)]
-    scores: list[dict[int, int]] = [defaultdict(int) for _ in site.articles]
+    # Each article's windows: (a listing's members by position, the article's rank, weight).
+    found: list[list[tuple[list[int], int, int]]] = [[] for _ in site.articles]
     for listings, weight in windows:
         for listing in listings:
             members = [position[id(a)] for a in listing.articles]
             for rank, index in enumerate(members):
-                for other in members[max(0, rank - RELATED_WINDOW): rank + RELATED_WINDOW + 1]:
-                    if other != index:
-                        scores[index][other] += weight
-    return [[site.articles[i] for _, _, i in heapq.nsmallest(
-        RELATED_COUNT, [(-score, abs(i - me), i) for i, score in found.items()])]
-        for me, found in enumerate(scores)]
+                found[index].append((members, rank, weight))
+    related = []
+    for me, article_windows in enumerate(found):
+        scores: Counter[int] = Counter()
+        for members, rank, weight in article_windows:
+            window = members[max(0, rank - RELATED_WINDOW): rank + RELATED_WINDOW + 1]
+            for _ in range(weight):
+                scores.update(window)  # counted in C: the windows overlap a lot
+        scores.pop(me, None)
+        if len(scores) > RELATED_COUNT:
+            # Only candidates scoring at least the fifth best score can make the list.
+            least = sorted(scores.values(), reverse=True)[RELATED_COUNT - 1]
+            candidates = [i for i, score in scores.items() if score >= least]
+        else:
+            candidates = list(scores)
+        candidates.sort(key=lambda i: (-scores[i], abs(i - me), i))
+        related.append([site.articles[i] for i in candidates[:RELATED_COUNT]])
+    return related
 
 
 def _check_collisions(outputs: list[Output]) -> list[Diagnostic]:

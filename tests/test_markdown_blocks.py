@@ -91,3 +91,19 @@ def test_an_unknown_block_processor_turns_the_shortcut_off():
     text = "!!Thông báo khẩn\n\nĐoạn thường."
     assert _with_notice(True).convert(text) == _with_notice(False).convert(text) == \
         "<aside>Thông báo khẩn</aside>\n<p>Đoạn thường.</p>"
+
+
+def test_a_processor_registered_between_documents_is_seen():
+    """The check is remembered between lists of blocks: a processor added (or one replaced
+    under a known name) after a conversion must still turn the shortcut off."""
+    text = "!!Thông báo khẩn\n\nĐoạn thường."
+    md = markdown.Markdown()
+    assert use_plain_paragraph_pass(md)
+    assert md.convert(text) == "<p>!!Thông báo khẩn</p>\n<p>Đoạn thường.</p>"
+    md.parser.blockprocessors.register(_Notice(md.parser), "notice", 200)
+    assert md.reset().convert(text) == "<aside>Thông báo khẩn</aside>\n<p>Đoạn thường.</p>"
+    md = markdown.Markdown()
+    assert use_plain_paragraph_pass(md)
+    md.convert(text)
+    md.parser.blockprocessors.register(_Notice(md.parser), "hashheader", 70)
+    assert md.reset().convert("!!Thông báo khẩn") == "<aside>Thông báo khẩn</aside>"
