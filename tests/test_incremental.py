@@ -341,3 +341,25 @@ def test_damaged_compiled_templates_are_compiled_again(site):
     stray.write_bytes(b"x")
     site.build(clean=True)
     assert not stray.exists()
+
+
+@pytest.mark.parametrize("workers", [True, False])
+def test_a_first_build_fingerprints_pages_as_a_rebuild_does(site, monkeypatch, workers):
+    """The fingerprints a first build records (rendering in worker processes for a large
+    site, in the build process for a small one) are the ones the next build computes to
+    compare: otherwise every build after a first one would render every page again."""
+    import portal.render
+
+    count = portal.render.PARALLEL_MINIMUM if workers else 3
+    for i in range(count):
+        site.article(f"bai-{i:03d}.md", f"title: Bài {i}\ndate: 2023-03-02\ntags: [t{i % 7}]\n",
+                     f"Mở đầu {i}.\n")
+    started = []
+    real_pool = portal.render.forked_pool
+    monkeypatch.setattr(portal.render, "forked_pool",
+                        lambda *a, **k: started.append(1) or real_pool(*a, **k))
+    first = site.build()
+    assert bool(started) == workers
+    assert first.pages_rendered == first.pages
+    again = site.build(shortcut=False)
+    assert (again.pages, again.pages_rendered, again.written) == (first.pages, 0, 0)
