@@ -337,6 +337,8 @@ def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
     shards, and take everything else from the last build's saved model. ``None``: build the
     usual way."""
     config, output_dir = run.config, run.config.output_dir
+    if any(warning.path in changed for warning in run.snapshot.report.warnings):
+        return None  # the last build warned about an edited file: the edit may settle it
     parsed = read_changed(config.site_dir.resolve(), changed)
     if parsed is None or any(meta_digest(item.meta) != run.snapshot.front_matter.get(rel)
                              for rel, item in parsed.items()):

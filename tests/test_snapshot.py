@@ -267,6 +267,26 @@ def test_edits_beyond_the_body_are_built_the_usual_way(news, tmp_path, edit):
     same_as_clean_build(news, tmp_path / "clean")
 
 
+def test_a_body_edit_that_settles_a_warning_drops_it(news, tmp_path):
+    """The quick path replays the last build's warnings: one about the edited file may be
+    the very thing the edit dealt with, so such an edit is built the usual way."""
+    news.article("nhap.md", "title: Nháp\ndate: 2023-03-01\ndraft: true\n")
+    news.article("b.md", "title: Bài B\ndate: 2023-11-01\n",
+                 "Mở đầu.\n\nXem [bản nháp](nhap.md).\n")
+    stale = ("content/articles/b.md:8: warning: links to content/articles/nhap.md, which is "
+             "not published yet (draft)")
+    assert stale in [str(w) for w in news.build().warnings]
+    news.article("b.md", "title: Bài B\ndate: 2023-11-01\n", "Mở đầu.\n\nKhông còn nữa.\n")
+    result = news.build()
+    assert not quick(result)
+    assert stale not in [str(w) for w in result.warnings]
+    assert result.warnings == news.build().warnings  # replayed as they are now
+    same_as_clean_build(news, tmp_path / "clean")
+    news.article("b.md", "title: Bài B\ndate: 2023-11-01\n", "Mở đầu.\n\nVẫn không.\n")
+    assert quick(news.build())  # no warning left about it: the quick path again
+    assert result.warnings == news.build(clean=True).warnings
+
+
 def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
     news.build()
     models = list((news.root / ".portal-cache").glob("model-*.pickle"))
