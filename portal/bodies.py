@@ -42,6 +42,11 @@ class SafeBody:
         return self.lead_block + str(self.rest)
 
 
+def linked_urls(body: SafeBody) -> list[str]:
+    """The URLs ``body`` links to, as published."""
+    return [result for _, _, result in body.resolutions if result is not None]
+
+
 def make_safe_body(html: str, resolutions: tuple[Resolution, ...]) -> SafeBody:
     lead, rest = split_lead(html)
     return SafeBody(lead, html[: len(html) - len(rest)], PackedHtml(rest), resolutions)

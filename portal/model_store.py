@@ -32,6 +32,9 @@ class SavedModel:
     """The fingerprint of every page."""
     search_keys: dict[str, tuple[str, str]]
     """Fingerprint and search key of every searchable page (``search.search_keys``)."""
+    linked: frozenset[str] = frozenset()
+    """Every URL a body links to (as published, fragment and all), or more: an article whose
+    URL is among them cannot move without the bodies linking to it changing."""
 
 
 def model_path(cache_dir: Path, output_dir: str) -> Path:

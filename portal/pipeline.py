@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from portal.assets import AssetPlan, collect_static, plan_assets
-from portal.bodies import SafeBody
+from portal.bodies import SafeBody, linked_urls
 from portal.cache import BuildCache, markdown_key, stat_key
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
@@ -43,7 +43,7 @@ from portal.plan import (
     shard_names,
 )
 from portal.precompress import sibling_paths, write_precompressed
-from portal.quick import plan_body_edits, read_changed
+from portal.quick import plan_body_edits, plan_card_edits, read_changed
 from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, search_keys, searchable
@@ -57,6 +57,7 @@ from portal.snapshot import (
     list_output,
     meta_digest,
     relist_output,
+    structure_digest,
 )
 from portal.weight import PageWeight, measure_page, over_budget
 from portal.write import Staging, output_error, stage_file, staging_for, write_output
@@ -162,7 +163,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                     clock.lap("snapshot")
                     return _replayed(snapshot.report, config, now, clock, started)
                 if changed and not options.precompress:
-                    quick = _rebuild_bodies(_Quick(options, config, now, engine, cache,
+                    quick = _rebuild_edits(_Quick(options, config, now, engine, cache,
                                                    snapshot, inputs, clock, started), changed)
                     if quick is not None:
                         return quick
@@ -180,6 +181,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         site, found = build_site(config, parsed, now, options.include_drafts, bodies)
         front_matter = {} if inputs is None else {p.source.rel: meta_digest(p.meta)
                                                    for p in parsed}
+        structure = {} if inputs is None else {p.source.rel: structure_digest(p.meta)
+                                               for p in parsed}
         del parsed  # the Markdown texts are no longer needed: free them before rendering
         if config.ratings is not None and config.ratings.bake:
             site = replace(site, ratings=load_scores(config.ratings.database))
@@ -258,7 +261,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         snapshot = None
         if inputs is not None and after is not None:
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
-                                SavedModel(site, tuple(outputs), prints, keys))
+                                SavedModel(site, tuple(outputs), prints, keys,
+                                           frozenset(bodies.linked)))
             snapshot = Snapshot(
                 options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
                 racy_after_ns=inputs.racy_after_ns, output=after, built_at=now,
@@ -268,7 +272,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
                               warnings=tuple(w for w in warnings if w not in over),
                               budget=tuple(over), schedule=site.schedule,
                               page_weights=tuple(weights), images=image_report),
-                model=token, front_matter=front_matter)
+                model=token, front_matter=front_matter, structure=structure)
         vanished = cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                                 outputs=prints, output_dir=str(config.output_dir),
                                 snapshot=snapshot, search_keys=keys)
@@ -331,80 +335,131 @@ class _Quick:
     started: float
 
 
-def _rebuild_bodies(run: _Quick, changed: set[str]) -> BuildResult | None:
-    """When only published articles' texts changed since the last build (nothing else: see
-    ``quick.py``), render their pages and the feeds that carry them, re-index their search
-    shards, and take everything else from the last build's saved model. ``None``: build the
-    usual way."""
+def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
+    """When only published articles changed since the last build, and only in their texts or
+    in what their cards show (a title, a summary: see ``quick.py``), take the last build's
+    saved model, swap them in, render what they change, re-index their search shards and
+    write nothing else. ``None``: build the usual way."""
     config, output_dir = run.config, run.config.output_dir
     if any(warning.path in changed for warning in run.snapshot.report.warnings):
         return None  # the last build warned about an edited file: the edit may settle it
     parsed = read_changed(config.site_dir.resolve(), changed)
-    if parsed is None or any(meta_digest(item.meta) != run.snapshot.front_matter.get(rel)
-                             for rel, item in parsed.items()):
-        return None  # a front-matter edit (a title, a date…): no need to load the model
+    if parsed is None:
+        return None
+    same_front_matter = all(meta_digest(item.meta) == run.snapshot.front_matter.get(rel)
+                            for rel, item in parsed.items())
+    if not same_front_matter and any(
+            structure_digest(item.meta) != run.snapshot.structure.get(rel)
+            for rel, item in parsed.items()):
+        return None  # a date, a category…: no need to load the model
     model = load_model(model_path(config.cache_dir, str(output_dir)), run.snapshot.model)
     if model is None:
         return None
-    edits = plan_body_edits(model.site, model.outputs, parsed, run.options.include_drafts)
+    include_drafts = run.options.include_drafts
+    body = plan_body_edits(model.site, model.outputs, parsed, include_drafts) \
+        if same_front_matter else None
+    cards = None if body is not None else plan_card_edits(
+        model.site, model.outputs, parsed, include_drafts, model.linked)
+    edits = body or cards
     if edits is None:
         return None
-    site = edits.site
+    site, outputs = edits.site, edits.outputs
+    moved = cards.moved if cards is not None else {}
     site_dir = config.site_dir.resolve()
     run.clock.lap("model")
     assets = plan_assets(static_files(site_dir))
-    fingerprints = Fingerprints(site, _global_digest(run.engine, site_dir) + assets.digest())
-    renewed = {o.path: fingerprints.of(o) for o in edits.todo if o.kind == "page"}
-    prints = {**model.prints, **renewed}
+    global_digest = _global_digest(run.engine, site_dir) + assets.digest()
+    fingerprints = Fingerprints(site, global_digest)
+    html_urls: list[str] = []
+    if body is not None:
+        todo = body.todo
+        renewed = {o.path: fingerprints.of(o) for o in todo if o.kind == "page"}
+    else:
+        # As a full build decides, from the fingerprints: pages whose context holds an edited
+        # article, or every page when what all pages show (the sidebar…) changed.
+        everywhere = fingerprints.site_digest != Fingerprints(model.site,
+                                                              global_digest).site_digest
+        renewed = {new.path: fingerprints.of(new) for old, new in zip(
+            model.outputs, outputs, strict=True) if new.kind == "page"
+            and (everywhere or new is not old)}
+        html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
+        renewed.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
+                       if o.kind == "sitemap")
+        present = run.snapshot.output
+        todo = [o for o in outputs if o.kind not in ("copy", "page", "sitemap") or (
+            o.path in renewed and (model.prints.get(o.path) != renewed[o.path]
+                                   or o.path not in present))]  # feeds: always, as in full
+    prints = {**{path: print_ for path, print_ in model.prints.items() if path not in moved},
+              **renewed}
     # Before the first file moves: a kill from here on must not leave a trusted fingerprint
     # or snapshot that no longer describes the folder.
-    run.cache.forget(str(output_dir), list(renewed))
+    run.cache.forget(str(output_dir), [*renewed, *moved])
     staging = staging_for(output_dir)
     try:
-        report = render_outputs(site, edits.todo, [], output_dir, staging,
+        report = render_outputs(site, todo, html_urls, output_dir, staging,
                                 asset_names=assets.names)
         run.clock.lap("render")
         staged = set(report.staged)
         keys, index = _index_search(
-            run.options.search, site, list(edits.outputs), prints, model.search_keys,
+            run.options.search, site, list(outputs), prints, model.search_keys,
             _page_reader(staging, staged, output_dir), config)
         index_staged = _stage_index(index, output_dir, staging, set())
         run.clock.lap("search")
         written = write_output(output_dir, staging, [*report.staged, *index_staged], {}, [],
                                prune=False)
+        # The replaced shard's old files (its folders stay: same names), and the pages of
+        # articles that moved, with their folders.
         stale = [path for path in run.snapshot.output
                  if path.startswith(SEARCH_PREFIX) and path not in index]
-        for path in stale:  # the replaced shard's old files (its folders stay: same names)
-            (output_dir / path).unlink()
+        for path in [*stale, *moved]:
+            (output_dir / path).unlink(missing_ok=True)
+        for path in moved:
+            _remove_empty_folders(output_dir, path)
     except BaseException as exc:
         shutil.rmtree(staging.folder, ignore_errors=True)
         if isinstance(exc, OSError):
             raise output_error(exc, output_dir) from exc
         raise
     run.clock.lap("write")
+    removed = [*stale, *moved]
     listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
-                            stale)
+                            removed)
     weights = measure_weights(site, output_dir, listing)
     budget = tuple(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
                                _budget_line(site_dir)))
     old = run.snapshot.report
     token = write_model(model_path(config.cache_dir, str(output_dir)),
-                        SavedModel(site, edits.outputs, prints, keys))
+                        SavedModel(site, outputs, prints, keys, model.linked | edits.linked))
     snapshot = dataclasses.replace(
         run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
         racy_after_ns=run.inputs.racy_after_ns, output=listing,
         built_at=run.now, model=token,
-        report=dataclasses.replace(old, budget=budget, page_weights=tuple(weights)))
+        report=dataclasses.replace(old, budget=budget, page_weights=tuple(weights)),
+        front_matter={**run.snapshot.front_matter,
+                      **{rel: meta_digest(item.meta) for rel, item in parsed.items()}},
+        structure={**run.snapshot.structure,
+                   **{rel: structure_digest(item.meta) for rel, item in parsed.items()}})
     run.cache.commit_quick(str(output_dir), renewed,
                            {path: keys[path] for path in renewed if path in keys}, snapshot)
     run.clock.lap("weight")
     return BuildResult(
         output_dir=output_dir, pages=old.pages,
-        pages_rendered=sum(1 for o in edits.todo if o.kind == "page"),
-        written=written.written, unchanged=len(listing) - written.written, removed=len(stale),
+        pages_rendered=sum(1 for o in todo if o.kind == "page"),
+        written=written.written, unchanged=len(listing) - written.written, removed=len(removed),
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
-        stages=run.clock.laps, schedule=old.schedule, site=site, outputs=edits.outputs,
+        stages=run.clock.laps, schedule=old.schedule, site=site, outputs=outputs,
         page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)
+
+
+def _remove_empty_folders(output_dir: Path, path: str) -> None:
+    """Remove the folders of a removed file that it leaves empty, up to the output folder."""
+    folder = (output_dir / path).parent
+    while folder != output_dir:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): the folders above it stay too
+            return
+        folder = folder.parent
 
 
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,
@@ -503,19 +558,25 @@ def _stat_of(path: Path) -> str | None:
 
 
 class _CachedBodies:
-    """Bodies from the build cache (the rest are made over all cores: ``bodies.py``)."""
+    """Bodies from the build cache (the rest are made over all cores: ``bodies.py``), and
+    every URL they link to (``SavedModel.linked``; a body the build then makes again adds
+    its URLs too: more is safe)."""
 
     def __init__(self, cache: BuildCache):
         self.cache = cache
         self.used: set[str] = set()
+        self.linked: set[str] = set()
 
     def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
         keys = [markdown_key(SETTINGS, digest) for digest in digests]
         self.used.update(keys)
         found = self.cache.bodies(sorted(set(keys)))
+        for body in found.values():
+            self.linked.update(linked_urls(body))
         return [found.get(key) for key in keys]
 
     def remember(self, digest: str, body: SafeBody) -> None:
+        self.linked.update(linked_urls(body))
         self.cache.store_body(markdown_key(SETTINGS, digest), body)
 
 

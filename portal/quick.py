@@ -14,16 +14,19 @@ full build, which stays the reference: tests compare both.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.bodies import SafeBody, linked_urls
 from portal.cache import forget_outputs
 from portal.discover import source_at
 from portal.model import Article, Campaign, Listing, Site
 from portal.parse import ParsedSource, read_source
-from portal.plan import Output
+from portal.plan import Output, page_path
 from portal.render import render_outputs
 from portal.site import remake_article
+from portal.vietnamese import collation_key
 from portal.write import staging_for, write_output
 
 
@@ -54,6 +57,46 @@ class BodyEdits:
     outputs: tuple[Output, ...]
     todo: list[Output]
     """The edited articles' pages and the feeds that carry their bodies."""
+    linked: frozenset[str] = frozenset()
+    """The URLs the edited bodies link to."""
+
+
+@dataclass(frozen=True)
+class CardEdits:
+    """The model and plan with articles swapped in whose cards changed too (see
+    :func:`plan_card_edits`)."""
+
+    site: Site
+    outputs: tuple[Output, ...]
+    """Outputs whose context shows an edited article are new objects; the others are the
+    last build's."""
+    moved: dict[str, str]
+    """Old page path → new page path of the articles whose URL changed."""
+    linked: frozenset[str]
+    """The URLs the edited bodies link to."""
+
+
+EDITABLE_FIELDS = frozenset({"title", "slug", "url", "summary", "author", "image_alt",
+                             "updated", "lead_html", "body_html"})
+"""What an edit handled by :func:`plan_card_edits` may change of an ``Article``: what cards
+and the article's page show, and its URL (a title makes the slug when there is no ``slug``).
+Everything else decides where the article is listed."""
+
+
+class _Recording:
+    """A body store that converts everything and keeps the bodies it made."""
+
+    def __init__(self) -> None:
+        self.bodies: list[SafeBody] = []
+
+    def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
+        return [None] * len(digests)
+
+    def remember(self, digest: str, body: SafeBody) -> None:
+        self.bodies.append(body)
+
+    def linked(self) -> frozenset[str]:
+        return frozenset(url for body in self.bodies for url in linked_urls(body))
 
 
 def read_changed(site_dir: Path, changed: set[str]) -> dict[str, ParsedSource] | None:
@@ -77,16 +120,94 @@ def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     if not changed or not changed.keys() <= by_source.keys():
         return None
     swaps: dict[int, Article] = {}
+    made = _Recording()
     for rel, parsed in sorted(changed.items()):
         old = by_source[rel]
-        new = remake_article(site, parsed, include_drafts)
+        new = remake_article(site, parsed, include_drafts, made)
         if new is None or dataclasses.replace(new, body_html=old.body_html,
                                               lead_html=old.lead_html) != old:
             return None
         swaps[id(old)] = new
     new_outputs = tuple(_swap_output(output, swaps) for output in outputs)
     todo = [new for old, new in zip(outputs, new_outputs, strict=True) if new is not old]
-    return BodyEdits(_swap_site(site, swaps), new_outputs, todo)
+    return BodyEdits(_swap_site(site, swaps), new_outputs, todo, made.linked())
+
+
+def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, ParsedSource],
+                    include_drafts: bool, linked: frozenset[str]) -> CardEdits | None:
+    """Swap edited articles into the last build's model and plan when each changed only what
+    its cards and page show (:data:`EDITABLE_FIELDS`: a title, a summary…), or ``None``.
+
+    The caller has checked that nothing else of their front matter changed (the snapshot's
+    ``structure`` digests): categories, tags, campaign, date, featured… are as they were, so
+    every listing holds the same articles. What could still differ from a full build is
+    checked here: the order (articles of the same moment are sorted by title), and for an
+    article whose URL changed, another output at the new URL or a body linking to the old
+    one. Which pages changed is then for the fingerprints to say, as in a full build."""
+    by_source = {article.source: article for article in site.articles}
+    if not changed or not changed.keys() <= by_source.keys():
+        return None
+    taken = {output.path for output in outputs}
+    base = site.config.base_path
+    targets = {url.split("#", 1)[0] for url in linked}
+    swaps: dict[int, Article] = {}
+    moved: dict[str, str] = {}
+    made = _Recording()
+    for rel, parsed in sorted(changed.items()):
+        old = by_source[rel]
+        new = remake_article(site, parsed, include_drafts, made)
+        if new is None or any(getattr(new, name) != getattr(old, name) for name in _FIXED):
+            return None
+        if new.url != old.url:
+            path = page_path(new.url)
+            if path in taken or path in moved.values() or base + old.url in targets:
+                return None
+            moved[page_path(old.url)] = path
+        swaps[id(old)] = new
+    articles = _swap(site.articles, swaps)
+    if not all(_listed_before(articles[i], articles[i + 1]) for i in range(len(articles) - 1)
+               if id(site.articles[i]) in swaps or id(site.articles[i + 1]) in swaps):
+        return None  # the title moved it among articles of the same moment
+    new_outputs = tuple(_swap_everywhere(output, swaps) for output in outputs)
+    return CardEdits(_swap_site(site, swaps), new_outputs, moved, made.linked())
+
+
+_FIXED = tuple(field.name for field in dataclasses.fields(Article)
+               if field.name not in EDITABLE_FIELDS)
+
+
+def _listed_before(first: Article, second: Article) -> bool:
+    """``build_site``'s order: newest first, then by title (Vietnamese collation), source."""
+    if first.date.moment != second.date.moment:
+        return first.date.moment > second.date.moment
+    return (collation_key(first.title), first.source) < (collation_key(second.title),
+                                                          second.source)
+
+
+def _swap_everywhere(output: Output, swaps: dict[int, Article]) -> Output:
+    """The output with the edited articles wherever its context holds them (an edited
+    article's own page moves to its new URL); the same object when it holds none."""
+    context = output.context or {}
+    swapped = {key: _swap_deep(value, swaps) for key, value in context.items()}
+    if all(swapped[key] is value for key, value in context.items()):
+        return output
+    own = context.get("article")
+    path = output.path
+    if output.template == "article.html" and isinstance(own, Article) and id(own) in swaps:
+        path = page_path(swaps[id(own)].url)
+    return dataclasses.replace(output, path=path, context=swapped)
+
+
+def _swap_deep(value: object, swaps: dict[int, Article]) -> object:
+    if isinstance(value, (list, tuple)):
+        items = [_swap_deep(item, swaps) for item in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        swapped = {key: _swap_deep(item, swaps) for key, item in value.items()}
+        return value if all(swapped[k] is v for k, v in value.items()) else swapped
+    return _swap_value(value, swaps)
 
 
 def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None:

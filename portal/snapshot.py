@@ -111,6 +111,9 @@ class Snapshot:
     """The token of the model saved with it (``model_store.py``), if any."""
     front_matter: dict[str, str] = field(default_factory=dict)
     """Each source's front matter digest (:func:`meta_digest`), by site-relative path."""
+    structure: dict[str, str] = field(default_factory=dict)
+    """Each source's front matter digest without the keys only cards and its page show
+    (:func:`structure_digest`), by site-relative path."""
 
     def changed(self, inputs: Inputs, now: datetime, output: dict[str, tuple[int, int]]
                 ) -> set[str] | None:
@@ -172,6 +175,18 @@ def meta_digest(meta: dict) -> str:
     """A digest of parsed front matter: equal for the same keys and values in the same
     order (another order reads as a change, which only costs the quick path)."""
     return hashlib.sha256(repr(meta).encode()).hexdigest()[:32]
+
+
+CARD_KEYS = frozenset({"title", "summary", "author", "image_alt", "updated"})
+"""Front-matter keys of an article that change what its page and its cards show, and its URL
+when it has no ``slug``, but not where it is listed: the quick path for such edits
+(``quick.plan_card_edits``) checks the rest."""
+
+
+def structure_digest(meta: dict) -> str:
+    """:func:`meta_digest` of the front matter without :data:`CARD_KEYS`: equal when an edit
+    changed nothing else."""
+    return meta_digest({key: value for key, value in meta.items() if key not in CARD_KEYS})
 
 
 def load_snapshot(blob: bytes | None) -> Snapshot | None:
