@@ -27,7 +27,7 @@ import hashlib
 import os
 import pickle
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -154,7 +154,7 @@ def list_inputs(files: Iterable[tuple[str, Path]], folders: Iterable[tuple[str, 
 def list_output(output_dir: Path) -> dict[str, tuple[int, int]]:
     """The output folder's listing (path → modification time, size): any file added,
     removed, replaced or touched since the last build shows."""
-    return {item.rel[1:]: (item.mtime_ns, item.size) for item in _walk("", str(output_dir))}
+    return {rel: (mtime_ns, size) for rel, _, mtime_ns, size in _scan(str(output_dir))}
 
 
 def relist_output(listing: dict[str, tuple[int, int]], output_dir: Path,
@@ -203,28 +203,35 @@ def load_snapshot(blob: bytes | None) -> Snapshot | None:
 def _walk(label: str, root: str) -> list[FileStat]:
     """Every file under ``root`` in a stable order (sorted names), symlinks followed as the
     build follows them, broken ones listed as missing."""
-    found: list[FileStat] = []
+    found = [FileStat(f"{label}/{rel}", path, mtime_ns, size)
+             for rel, path, mtime_ns, size in _scan(root)]
+    found.sort(key=lambda item: item.rel)
+    return found
+
+
+def _scan(root: str) -> Iterator[tuple[str, str, int, int]]:
+    """(path relative to ``root``, path, modification time, size) of every file under
+    ``root``, in no particular order; -1 for a file that cannot be read (a broken symlink).
+    Plain tuples: the output folder of a large archive holds tens of thousands of files."""
     stack = [("", root)]
     while stack:
         prefix, folder = stack.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+            entries = os.scandir(folder)
         except (FileNotFoundError, NotADirectoryError):
             continue
-        for entry in entries:
-            rel = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((rel + "/", entry.path))
-                continue
-            try:
-                info = entry.stat()
-            except OSError:
-                found.append(FileStat(f"{label}/{rel}", entry.path, -1, -1))
-                continue
-            found.append(FileStat(f"{label}/{rel}", entry.path, info.st_mtime_ns,
-                                  info.st_size))
-    found.sort(key=lambda item: item.rel)
-    return found
+        with entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + "/", entry.path))
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    yield rel, entry.path, -1, -1
+                    continue
+                yield rel, entry.path, info.st_mtime_ns, info.st_size
 
 
 def _stat(label: str, path: str) -> FileStat:
