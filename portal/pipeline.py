@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -60,7 +60,14 @@ from portal.snapshot import (
     structure_digest,
 )
 from portal.weight import PageWeight, measure_page, over_budget
-from portal.write import Staging, output_error, stage_file, staging_for, write_output
+from portal.write import (
+    Staging,
+    output_error,
+    remove_files,
+    stage_file,
+    staging_for,
+    write_output,
+)
 
 Progress = Callable[[str, int, int], None]
 SEARCH_PREFIX = SEARCH_FOLDER + "/"
@@ -112,6 +119,11 @@ class BuildResult:
     """Images encoded now and taken from the image cache."""
     base_url: str = ""
     """The address the site was built for."""
+    structure: dict[str, str] = field(default_factory=dict)
+    """Each source's :func:`~portal.snapshot.structure_digest` (the preview's quick path for
+    edits of what cards show compares them)."""
+    linked: frozenset[str] = frozenset()
+    """Every URL the bodies link to, or more (``SavedModel.linked``)."""
 
 
 def resolve_now(config: SiteConfig, option: str | None, environ: Mapping[str, str]) -> datetime:
@@ -181,8 +193,7 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         site, found = build_site(config, parsed, now, options.include_drafts, bodies)
         front_matter = {} if inputs is None else {p.source.rel: meta_digest(p.meta)
                                                    for p in parsed}
-        structure = {} if inputs is None else {p.source.rel: structure_digest(p.meta)
-                                               for p in parsed}
+        structure = {p.source.rel: structure_digest(p.meta) for p in parsed}
         del parsed  # the Markdown texts are no longer needed: free them before rendering
         if config.ratings is not None and config.ratings.bake:
             site = replace(site, ratings=load_scores(config.ratings.database))
@@ -304,6 +315,8 @@ def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
         page_weights=tuple(weights),
         images=image_report,
         base_url=config.base_url,
+        structure=structure,
+        linked=frozenset(bodies.linked),
     )
 
 
@@ -411,10 +424,8 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         # articles that moved, with their folders.
         stale = [path for path in run.snapshot.output
                  if path.startswith(SEARCH_PREFIX) and path not in index]
-        for path in [*stale, *moved]:
-            (output_dir / path).unlink(missing_ok=True)
-        for path in moved:
-            _remove_empty_folders(output_dir, path)
+        remove_files(output_dir, stale, folders=False)
+        remove_files(output_dir, list(moved))
     except BaseException as exc:
         shutil.rmtree(staging.folder, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -448,18 +459,8 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         written=written.written, unchanged=len(listing) - written.written, removed=len(removed),
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=outputs,
-        page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url)
-
-
-def _remove_empty_folders(output_dir: Path, path: str) -> None:
-    """Remove the folders of a removed file that it leaves empty, up to the output folder."""
-    folder = (output_dir / path).parent
-    while folder != output_dir:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty (or gone): the folders above it stay too
-            return
-        folder = folder.parent
+        page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url,
+        structure=snapshot.structure, linked=model.linked | edits.linked)
 
 
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,

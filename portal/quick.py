@@ -1,14 +1,23 @@
-"""The quick path of a live preview: an article's text edited, nothing else.
+"""Quick paths: an article's text edited, or what its cards show, nothing else.
 
-It is by far the commonest change while an editor writes, and the one a full incremental
-build handles worst at scale: the build still reads, validates and fingerprints every item of
-a 10,000-article archive to learn that one page changed. Here the preview keeps the last
-build's model and plan in memory; when every changed file is a published article whose new
-version differs from the old one only in its body (same front matter, same summary, so every
-card, listing, feed and sidebar that shows it stays byte-identical), only that article's
-page is rendered and moved in. Anything else (and any doubt: a finding, a new file, a link
-to an unpublished item, a search index to update) answers ``None`` and the caller runs the
-full build, which stays the reference: tests compare both.
+These are by far the commonest changes while an editor writes, and the ones a full
+incremental build handles worst at scale: the build still reads, validates and fingerprints
+every item of a 10,000-article archive to learn that a few pages changed. Both the live
+preview (which keeps the last build's model and plan in memory) and ``build`` (which saves
+them with its snapshot: ``model_store.py``) swap the edited articles into that model instead.
+
+- **Body edits** (:func:`plan_body_edits`): the new version differs from the old one only in
+  its body (same front matter, same summary), so every card, listing, feed and sidebar that
+  shows it stays byte-identical; only the article's page and the feeds carrying its body are
+  rendered.
+- **Card edits** (:func:`plan_card_edits`): the title, summary, lead, author or date of update
+  changed, and with a title the URL (no ``slug``), but nothing that decides where the article
+  is listed; every output whose context holds the article is re-rendered as its fingerprint
+  says, and a moved page's old file and folder are removed.
+
+Anything else (and any doubt: a finding, a new file, a link to an unpublished item, a body
+linking to a URL that would move, an order that would change) answers ``None`` and the caller
+runs the full build, which stays the reference: tests compare both.
 """
 
 from __future__ import annotations
@@ -21,13 +30,15 @@ from pathlib import Path
 from portal.bodies import SafeBody, linked_urls
 from portal.cache import forget_outputs
 from portal.discover import source_at
+from portal.fingerprint import Fingerprints
 from portal.model import Article, Campaign, Listing, Site
 from portal.parse import ParsedSource, read_source
 from portal.plan import Output, page_path
 from portal.render import render_outputs
 from portal.site import remake_article
+from portal.snapshot import structure_digest
 from portal.vietnamese import collation_key
-from portal.write import staging_for, write_output
+from portal.write import remove_files, staging_for, write_output
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,10 @@ class PreviewState:
     outputs: tuple[Output, ...]
     output_dir: Path
     include_drafts: bool
+    structure: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Each source's ``snapshot.structure_digest``: an edit of what cards show keeps it."""
+    linked: frozenset[str] = frozenset()
+    """Every URL the bodies link to, or more (``SavedModel.linked``)."""
 
 
 @dataclass(frozen=True)
@@ -212,21 +227,45 @@ def _swap_deep(value: object, swaps: dict[int, Article]) -> object:
     return _swap_value(value, swaps)
 
 
-def rebuild_bodies(state: PreviewState, changed: set[str]) -> QuickResult | None:
-    """Render only the pages of articles whose bodies changed, or ``None`` for a full build."""
+def rebuild_edits(state: PreviewState, changed: set[str]) -> QuickResult | None:
+    """Render only what edits of articles' texts (:func:`plan_body_edits`) or of what their
+    cards show (:func:`plan_card_edits`) change, or ``None`` for a full build."""
     parsed = read_changed(state.site.config.site_dir.resolve(), changed)
-    edits = None if parsed is None else plan_body_edits(state.site, state.outputs, parsed,
-                                                        state.include_drafts)
-    if edits is None:
+    if parsed is None:
         return None
+    edits = plan_body_edits(state.site, state.outputs, parsed, state.include_drafts)
+    moved: dict[str, str] = {}
+    html_urls: list[str] = []
+    if edits is not None:
+        site, outputs, todo, linked = edits.site, edits.outputs, edits.todo, edits.linked
+    else:
+        if any(structure_digest(item.meta) != state.structure.get(rel)
+               for rel, item in parsed.items()):
+            return None
+        cards = plan_card_edits(state.site, state.outputs, parsed, state.include_drafts,
+                                state.linked)
+        if cards is None or Fingerprints(cards.site, "").site_digest != \
+                Fingerprints(state.site, "").site_digest:
+            return None  # what every page shows changed (the sidebar): the full build
+        site, outputs, moved, linked = cards.site, cards.outputs, cards.moved, cards.linked
+        # The pages showing an edited article, and every feed, the sitemap among them, as a
+        # full build renders them.
+        todo = [new for old, new in zip(state.outputs, outputs, strict=True)
+                if new.kind not in ("page", "copy") or new is not old]
+        html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
     config = state.site.config
     # Before writing: a kill in between must not leave a trusted stale fingerprint.
-    forget_outputs(config.cache_dir, str(config.output_dir), [o.path for o in edits.todo])
+    forget_outputs(config.cache_dir, str(config.output_dir),
+                   [o.path for o in todo] + list(moved))
     staging = staging_for(state.output_dir)
-    report = render_outputs(edits.site, edits.todo, [], state.output_dir, staging)
+    report = render_outputs(site, todo, html_urls, state.output_dir, staging)
     write_output(state.output_dir, staging, report.staged, {}, [], prune=False)
-    return QuickResult(dataclasses.replace(state, site=edits.site, outputs=edits.outputs),
-                       len(edits.todo), sum(1 for output in edits.todo if output.kind == "page"))
+    remove_files(state.output_dir, list(moved))
+    structure = {**state.structure,
+                 **{rel: structure_digest(item.meta) for rel, item in parsed.items()}}
+    return QuickResult(dataclasses.replace(state, site=site, outputs=outputs,
+                                           structure=structure, linked=state.linked | linked),
+                       len(todo), sum(1 for output in todo if output.kind == "page"))
 
 
 def _swap(items: tuple[Article, ...], swaps: dict[int, Article]) -> tuple[Article, ...]:

@@ -36,7 +36,7 @@ from watchfiles import watch
 from portal.config import PREVIEW_FOLDER, load_config
 from portal.errors import BuildError, OutputError, UsageError
 from portal.pipeline import BuildOptions, BuildResult, build
-from portal.quick import PreviewState, QuickResult, rebuild_bodies
+from portal.quick import PreviewState, QuickResult, rebuild_edits
 from portal.ratings.server import RunningService, start_in_thread
 from portal.ratings.settings import settings_for_site
 
@@ -133,7 +133,8 @@ class Previewer:
                           "the publisher: please report it with the file you changed)",)
                 self.log(traceback.format_exc().rstrip())
             self.state = None if result is None or result.site is None else PreviewState(
-                result.site, result.outputs, self.output_dir, self.options.include_drafts)
+                result.site, result.outputs, self.output_dir, self.options.include_drafts,
+                result.structure, result.linked)
             self.status = BuildStatus(builds=self.status.builds + 1, ok=result is not None,
                                       errors=errors, changed=changed,
                                       seconds=time.perf_counter() - started)
@@ -151,11 +152,12 @@ class Previewer:
         return self.status
 
     def _quick(self, changed: set[str]) -> QuickResult | None:
-        """The quick path for body edits (see ``quick.py``); ``None`` means a full build."""
+        """The quick path for edits of articles' texts and of what their cards show (see
+        ``quick.py``); ``None`` means a full build."""
         if self.state is None or self.options.search:
             return None
         try:
-            return rebuild_bodies(self.state, changed)
+            return rebuild_edits(self.state, changed)
         except (BuildError, OSError):
             return None  # the full build reports it properly
 

@@ -148,6 +148,21 @@ def write_output(output_dir: Path, staging: Staging, staged: Iterable[str],
                        tuple(staged) + tuple(changed), tuple(removed))
 
 
+def remove_files(output_dir: Path, paths: list[str], folders: bool = True) -> None:
+    """Remove these files of the output (a quick path's leftovers), and with ``folders`` the
+    folders they leave empty, up to the output folder (a page's ``slug/`` folder)."""
+    for path in paths:
+        target = output_dir / path
+        target.unlink(missing_ok=True)
+        folder = target.parent
+        while folders and folder != output_dir:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or gone): the folders above it stay too
+                break
+            folder = folder.parent
+
+
 def _open_folders(output_dir: Path) -> None:
     """Folders the web server can enter (0755) when the umask made them private: files are
     made 0644 whatever the umask, and a page in a folder it cannot enter is no better."""

@@ -45,7 +45,7 @@ class Round:
 
 BODY_ONLY = {"C": "A"}
 """Version C is version A with other article texts after the first paragraph: a change of
-bodies only, which a build makes by its quick path (``pipeline._rebuild_bodies``)."""
+bodies only, which a build makes by its quick path (``pipeline._rebuild_edits``)."""
 
 
 def write_version(site_dir: Path, version: str, articles: int) -> None:

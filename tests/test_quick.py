@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from portal.pipeline import BuildOptions, build
-from portal.quick import PreviewState, rebuild_bodies
+from portal.quick import PreviewState, rebuild_edits
 
 NOW = "2024-01-01 08:00"
 CONFIG_EXTRA = '\n[[categories]]\nname = "Tin hoạt động"\n\n[[categories]]\nname = "Thông báo"\n'
@@ -33,7 +33,8 @@ def preview(site):
     output = site.root / "preview"
     result = build(BuildOptions(site_dir=site.root, now=NOW, output_dir=output, search=False),
                    environ={})
-    return site, PreviewState(result.site, result.outputs, output, False)
+    return site, PreviewState(result.site, result.outputs, output, False, result.structure,
+                              result.linked)
 
 
 def clean_build(site, tmp_path) -> dict[str, bytes]:
@@ -61,26 +62,81 @@ def test_random_body_edits_equal_clean_builds(preview, tmp_path):
             words = " ".join(rng.choice(["thủ tục", "một cửa", "**rõ**", "*nghiêng*"])
                              for _ in range(rng.randint(3, 12)))
             site.write(rel, article(n, body=f"Bản sửa {step}: {words}\n\n- ý một\n- ý hai"))
-        quick = rebuild_bodies(state, edited)
+        quick = rebuild_edits(state, edited)
         assert quick is not None
         assert quick.pages == len(edited)
         state = quick.state
         assert files_of(state.output_dir) == clean_build(site, tmp_path / str(step))
 
 
+@pytest.mark.parametrize("change", ["title", "title and slug", "lead without summary",
+                                    "summary", "author"])
+def test_edits_of_what_cards_show_equal_clean_builds(preview, tmp_path, change):
+    """A title (moving the page or not), a summary, a lead that makes the summary, an
+    author: the pages listing the article change, and nothing else is rendered."""
+    site, state = preview
+    rel = "content/articles/tin-3.md"
+    text = article(3)
+    if change == "lead without summary":
+        site.write(rel, article(3).replace("summary: Tóm tắt tin 3.\n", ""))
+        state = PreviewState(*_rebuilt(site, state))
+        text = article(3).replace("summary: Tóm tắt tin 3.\n", "").replace(
+            "Đoạn đầu của tin 3.", "Đoạn đầu đã sửa.")
+    elif change == "title and slug":
+        site.write(rel, article(3, "slug: tin-ba\n"))
+        state = PreviewState(*_rebuilt(site, state))
+        text = article(3, "slug: tin-ba\n").replace("title: Tin số 3", "title: Tin số ba")
+    else:
+        text = text.replace({"title": "title: Tin số 3", "summary": "Tóm tắt tin 3.",
+                             "author": "summary:"}[change],
+                            {"title": "title: Tin số ba", "summary": "Tóm tắt mới.",
+                             "author": "author: Thu Hà\nsummary:"}[change])
+    site.write(rel, text)
+    quick = rebuild_edits(state, {rel})
+    assert quick is not None
+    assert 1 < quick.pages < len([o for o in state.outputs if o.kind == "page"])
+    assert files_of(state.output_dir) == clean_build(site, tmp_path)
+    if change == "title":  # the page moved, its old folder went with it
+        assert not (state.output_dir / "tin-tuc/tin-so-3").exists()
+        assert (state.output_dir / "tin-tuc/tin-so-ba/index.html").is_file()
+
+
+def test_tag_spellings_changed_with_a_title_need_the_full_build(preview, tmp_path):
+    """Tags that slug alike are shown in their most used spelling: an edit of the words of
+    a tag changes no tag of any article, yet may change how the tag is written everywhere.
+    Only the front matter, compared key by key, shows it."""
+    site, state = preview
+    for n in (3, 6, 9):  # three "thẻ 0" against one "Thẻ 0" (tin-12)
+        site.write(f"content/articles/tin-{n}.md", article(n).replace("Thẻ 0", "thẻ 0"))
+    state = PreviewState(*_rebuilt(site, state))
+    assert "Thẻ 0" not in files_of(state.output_dir)["the/the-0/index.html"].decode()
+    changed = set()
+    for n in (3, 6):  # not among the five newest (the sidebar of every page)
+        rel = f"content/articles/tin-{n}.md"
+        site.write(rel, article(n).replace("title: Tin số", "title: Tin thứ"))
+        changed.add(rel)
+    assert rebuild_edits(state, changed) is None
+    build(BuildOptions(site_dir=site.root, now=NOW, output_dir=state.output_dir, search=False),
+          environ={})
+    assert "Thẻ 0" in files_of(state.output_dir)["the/the-0/index.html"].decode()
+
+
 @pytest.mark.parametrize("change", [
-    "title", "lead without summary", "new image", "link to a draft", "error", "other file",
+    "in the sidebar", "order", "category", "new image", "link to a draft", "error",
+    "other file",
 ])
 def test_edits_that_need_the_full_build_are_declined(preview, change):
     site, state = preview
     rel = "content/articles/tin-3.md"
-    if change == "title":
-        site.write(rel, article(3).replace("title: Tin số 3", "title: Tin số ba"))
-    elif change == "lead without summary":
-        site.write(rel, article(3).replace("summary: Tóm tắt tin 3.\n", ""))
+    if change == "in the sidebar":  # the five newest are on every page
+        rel = "content/articles/tin-12.md"
+        site.write(rel, article(12).replace("title: Tin số 12", "title: Tin số mười hai"))
+    elif change == "order":  # tin-3 and tin-31 share a moment: sorted by title
+        site.write("content/articles/tin-31.md", article(31))
         state = PreviewState(*_rebuilt(site, state))
-        site.write(rel, article(3).replace("summary: Tóm tắt tin 3.\n", "")
-                   .replace("Đoạn đầu của tin 3.", "Đoạn đầu đã sửa."))
+        site.write(rel, article(3).replace("title: Tin số 3", "title: Tin số 4"))
+    elif change == "category":
+        site.write(rel, article(3).replace("category: Tin hoạt động", "category: Thông báo"))
     elif change == "new image":
         Image.new("RGB", (20, 10), "blue").save(site.root / "content/articles/anh.png")
         site.write(rel, article(3, body="![Ảnh mới](anh.png)"))
@@ -91,13 +147,13 @@ def test_edits_that_need_the_full_build_are_declined(preview, change):
     else:
         rel = "content/articles/anh.txt"
         site.write(rel, "không phải bài viết")
-    assert rebuild_bodies(state, {rel}) is None
+    assert rebuild_edits(state, {rel}) is None
 
 
 def _rebuilt(site, state):
     result = build(BuildOptions(site_dir=site.root, now=NOW, output_dir=state.output_dir,
                                 search=False), environ={})
-    return result.site, result.outputs, state.output_dir, False
+    return result.site, result.outputs, state.output_dir, False, result.structure, result.linked
 
 
 def test_a_full_build_after_the_quick_path_never_trusts_a_stale_fingerprint(preview, tmp_path):
@@ -107,10 +163,10 @@ def test_a_full_build_after_the_quick_path_never_trusts_a_stale_fingerprint(prev
     rel = "content/articles/tin-5.md"
     original = (site.root / rel).read_text(encoding="utf-8")
     site.write(rel, article(5, body="Nội dung tạm thời."))
-    assert rebuild_bodies(state, {rel}) is not None
+    assert rebuild_edits(state, {rel}) is not None
     site.write(rel, original)
     site.write("content/articles/tin-6.md", article(6, body="Xem [bản nháp](nhap.md)."))
-    assert rebuild_bodies(state, {rel, "content/articles/tin-6.md"}) is None
+    assert rebuild_edits(state, {rel, "content/articles/tin-6.md"}) is None
     build(BuildOptions(site_dir=site.root, now=NOW, output_dir=state.output_dir, search=False),
           environ={})
     assert files_of(state.output_dir) == clean_build(site, tmp_path)
