@@ -6,7 +6,8 @@ For each N (default 1,000 and 10,000) it writes the benchmark corpus (``corpus.p
 temporary folder, starts ``python build.py serve`` on it, connects to the live-reload socket as
 a browser does, and then, for each edit, appends a sentence to one article's body (a different
 article each time) and measures until the ``reload`` message arrives. It also measures one edit
-that changes a title (the full incremental build). Prints medians; nothing is asserted.
+that changes a title (the page moves and the listings showing it change: the quick path for
+card edits). Prints medians; nothing is asserted.
 """
 
 from __future__ import annotations

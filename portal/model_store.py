@@ -1,9 +1,10 @@
-"""The last build's model, kept on disk for the quick path of body edits.
+"""The last build's model, kept on disk for the quick paths of article edits.
 
-When every change since the last build is the text of published articles (see ``quick.py``),
-the rest of the model is still right: the build loads it (about 0.3 s at 10,000 articles
-instead of parsing, validating, modelling, planning and fingerprinting everything again),
-swaps the edited articles in and renders only their pages and the feeds carrying them.
+When every change since the last build is the text of published articles, or what their cards
+show (see ``quick.py``), the rest of the model is still right: the build loads it (about
+0.15 s at 10,000 articles instead of parsing, validating, modelling, planning and
+fingerprinting everything again), swaps the edited articles in and renders only what they
+change.
 
 The file is written atomically before the snapshot that names its token is committed, so a
 snapshot never points to a model of another build: a build killed in between leaves the old
@@ -12,11 +13,14 @@ snapshot and a model with another token, which is simply not used.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,10 +76,24 @@ def load_model(path: Path, token: str) -> SavedModel | None:
     if not token:
         return None
     try:
-        with path.open("rb") as stream:
+        with path.open("rb") as stream, _collector_paused():
             if pickle.load(stream) != token:
                 return None
             model = pickle.load(stream)
     except Exception:  # missing, truncated, another layout: build the usual way
         return None
     return model if isinstance(model, SavedModel) else None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading a model makes a few hundred thousand objects, every one of them kept: the
+    cyclic garbage collector, run again and again while they are made, would only scan them
+    (about a third of the loading time at 10,000 articles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -438,6 +438,34 @@ def test_an_article_listed_elsewhere_is_not_swapped_whatever_the_caller_checked(
     assert edits.moved == {"tin-tuc/bai-b1/index.html": "tin-tuc/bai-b1-moi/index.html"}
 
 
+@pytest.mark.parametrize("collecting", [True, False])
+def test_loading_a_model_leaves_the_garbage_collector_as_it_found_it(news, collecting):
+    """The collector is paused while a model loads (it would only scan the new objects)."""
+    import gc
+
+    from portal.model_store import load_model, model_path
+
+    news.build()
+    cache = BuildCache(news.root / ".portal-cache", engine_version())
+    token = cache.snapshot(str(news.output)).model
+    cache.close()
+    path = model_path(news.root / ".portal-cache", str(news.output))
+    was = gc.isenabled()
+    try:
+        if not collecting:
+            gc.disable()
+        assert load_model(path, token) is not None
+        assert gc.isenabled() == collecting
+        assert load_model(path, "another token") is None
+        assert gc.isenabled() == collecting
+        path.write_bytes(path.read_bytes()[:100])  # truncated
+        assert load_model(path, token) is None
+        assert gc.isenabled() == collecting
+    finally:
+        if was:
+            gc.enable()
+
+
 def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
     news.build()
     models = list((news.root / ".portal-cache").glob("model-*.pickle"))
