@@ -13,17 +13,15 @@ snapshot and a model with another token, which is simply not used.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import pickle
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.collector import collector_paused
 from portal.model import Site
 from portal.plan import Output
 
@@ -76,7 +74,7 @@ def load_model(path: Path, token: str) -> SavedModel | None:
     if not token:
         return None
     try:
-        with path.open("rb") as stream, _collector_paused():
+        with path.open("rb") as stream, collector_paused():
             if pickle.load(stream) != token:
                 return None
             model = pickle.load(stream)
@@ -84,16 +82,3 @@ def load_model(path: Path, token: str) -> SavedModel | None:
         return None
     return model if isinstance(model, SavedModel) else None
 
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading a model makes a few hundred thousand objects, every one of them kept: the
-    cyclic garbage collector, run again and again while they are made, would only scan them
-    (about a third of the loading time at 10,000 articles)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

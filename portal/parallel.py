@@ -38,7 +38,11 @@ def forked_pool(workers: int, **options) -> Iterator[Pool]:
     """
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers, **options) as pool:
+        # With the collector on in each worker, even when the build's process paused it
+        # (``collector.py``): a worker's garbage is its own, and nothing shows it is free of
+        # cycles.
+        with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable,
+                                                      **options) as pool:
             yield pool
     finally:
         gc.unfreeze()

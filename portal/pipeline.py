@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from portal.assets import AssetPlan, collect_static, plan_assets
 from portal.bodies import SafeBody, linked_urls
 from portal.cache import BuildCache, markdown_key, stat_key
+from portal.collector import collector_paused
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
@@ -150,6 +151,12 @@ def static_files(site_dir: Path) -> list[tuple[str, Path]]:
 def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
           progress: Progress | None = None) -> BuildResult:
     """Build the site; raise :class:`BuildError` (nothing written) when the sources are wrong."""
+    with collector_paused():  # the model is kept to the end: see collector.py
+        return _build(options, environ, progress)
+
+
+def _build(options: BuildOptions, environ: Mapping[str, str] | None,
+           progress: Progress | None) -> BuildResult:
     started = time.perf_counter()
     clock = _StageClock()
     site_dir = options.site_dir.resolve()

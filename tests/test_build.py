@@ -341,3 +341,40 @@ def test_a_folder_gone_while_sources_are_listed_is_skipped(site, monkeypatch):
 
     monkeypatch.setattr(portal.discover.os, "scandir", scandir)
     assert [s.rel for s in discover_sources(site.root.resolve())] == ["content/articles/a.md"]
+
+
+def _collector_on(_: int) -> bool:
+    import gc
+
+    return gc.isenabled()
+
+
+def test_the_build_pauses_the_garbage_collector_and_its_workers_do_not(site, monkeypatch):
+    """The build's own process keeps its model to the end (``collector.py``): the collector
+    is paused while it builds and put back as it was; forked workers run with it on."""
+    import gc
+
+    import portal.pipeline
+    from portal.collector import collector_paused
+    from portal.parallel import PARALLEL_MINIMUM, map_in_processes
+
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    seen = []
+    real_plan = portal.pipeline.plan_outputs
+    monkeypatch.setattr(portal.pipeline, "plan_outputs",
+                        lambda *a: seen.append(gc.isenabled()) or real_plan(*a))
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        site.build()
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        site.build(clean=True)
+        assert seen == [False, False] and not gc.isenabled()
+        with collector_paused():
+            assert set(map_in_processes(_collector_on, range(PARALLEL_MINIMUM),
+                                        PARALLEL_MINIMUM)) == {True}
+            assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()

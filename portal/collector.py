@@ -1,0 +1,27 @@
+"""The cyclic garbage collector during a build.
+
+A build makes its model (a few hundred thousand objects at 10,000 articles: parses, entries,
+articles, listings, outputs) and keeps almost all of it to the end; what it drops is freed by
+reference counting, as nothing in it refers back to itself. The collector, started every few
+hundred new objects and every so often over all of them, would only scan objects that stay:
+about 0.5 s of a 10,000-article rebuild's 2.5 s of model work. So the build's own process
+pauses it; worker processes (``parallel.forked_pool``) run with it as usual.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, and put it back as it was afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
