@@ -11,7 +11,7 @@ import dataclasses
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -442,7 +442,8 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
     removed = [*stale, *moved]
     listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
                             removed)
-    weights = measure_weights(site, output_dir, listing)
+    weights = measure_weights(site, output_dir, listing, run.snapshot.report.page_weights,
+                              written.changed)
     budget = tuple(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
                                _budget_line(site_dir)))
     old = run.snapshot.report
@@ -492,10 +493,13 @@ def base_url_option(value: str) -> str:
 
 
 def measure_weights(site: Site, output_dir: Path,
-                    listing: Mapping[str, tuple[int, int]] | None = None) -> list[PageWeight]:
+                    listing: Mapping[str, tuple[int, int]] | None = None,
+                    known: Sequence[PageWeight] = (), rewritten: Iterable[str] = ()
+                    ) -> list[PageWeight]:
     """The home page and the heaviest article (largest HTML file), as a first visit costs.
     The sizes come from ``listing`` (the output folder as the build left it) when given, else
-    from one ``stat`` per article."""
+    from one ``stat`` per article. A page measured before (``known``) and not ``rewritten``
+    since is not measured again (the quick paths change no stylesheet, script or font)."""
     pages = ["index.html"]
     root = str(output_dir)
     sizes = []
@@ -511,7 +515,10 @@ def measure_weights(site: Site, output_dir: Path,
             continue
     if sizes:
         pages.append(max(sizes)[1])
-    return [measure_page(output_dir, site.config.base_url, page) for page in pages
+    before = {weight.page: weight for weight in known}
+    again = set(rewritten)
+    return [before[page] if page in before and page not in again
+            else measure_page(output_dir, site.config.base_url, page) for page in pages
             if (output_dir / page).is_file()]
 
 

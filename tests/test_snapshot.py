@@ -466,6 +466,29 @@ def test_loading_a_model_leaves_the_garbage_collector_as_it_found_it(news, colle
             gc.enable()
 
 
+def test_quick_paths_measure_again_only_the_weights_of_rewritten_pages(news, monkeypatch):
+    """Page weights (home page, heaviest article) are measured again when one of those pages
+    was rewritten, else taken from the last build: a quick path changes no stylesheet."""
+    news.article("lon.md", "title: Bài dài\ndate: 2023-11-01\n",
+                 "Mở đầu.\n\n" + "Một câu khá dài về cải cách hành chính. " * 300 + "\n")
+    news.article("ngan.md", "title: Bài ngắn\ndate: 2023-11-02\n", "Mở đầu.\n\nNgắn.\n")
+    first = news.build()
+    assert [w.page for w in first.page_weights] == ["index.html", "tin-tuc/bai-dai/index.html"]
+    measured = []
+    real = portal.pipeline.measure_page
+    monkeypatch.setattr(portal.pipeline, "measure_page",
+                        lambda out, base, page: measured.append(page) or real(out, base, page))
+    edit(news, "ngan.md", "Ngắn.", "Vẫn ngắn.")
+    result = news.build()
+    assert quick(result) and measured == []
+    assert result.page_weights == first.page_weights
+    edit(news, "lon.md", "Mở đầu.\n\n", "Mở đầu.\n\n" + "Thêm một câu nữa cho dài. " * 50)
+    result = news.build()
+    assert quick(result) and measured == ["tin-tuc/bai-dai/index.html"]
+    assert result.page_weights == news.build(clean=True).page_weights
+    assert result.page_weights[1].html > first.page_weights[1].html
+
+
 def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
     news.build()
     models = list((news.root / ".portal-cache").glob("model-*.pickle"))
