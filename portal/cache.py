@@ -86,6 +86,18 @@ def _forget(db: sqlite3.Connection, output_dir: str, paths: list[str]) -> None:
         db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
 
 
+def pack_parse(parsed: ParsedSource) -> bytes:
+    """A parse as the cache keeps it and as worker processes send it back: without its
+    ``SourceFile`` (the build has found that already, and making path objects back from a
+    pickle costs more than the rest of a parse's fields)."""
+    return pickle.dumps(tuple(getattr(parsed, name) for name in _PARSE_FIELDS),
+                        pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_parse(source: SourceFile, packed: bytes) -> ParsedSource:
+    return ParsedSource(source, *pickle.loads(packed))
+
+
 class BuildCache:
     """Reads everything it may need up front; collects what to store; commits once."""
 
@@ -148,14 +160,11 @@ class BuildCache:
             return None
         row = self.db.execute("SELECT parsed FROM sources WHERE rel = ?",
                               (source.rel,)).fetchone()
-        return ParsedSource(source, *pickle.loads(row[0])) if row else None
+        return unpack_parse(source, row[0]) if row else None
 
-    def store_parsed(self, rel: str, stat: str, parsed: ParsedSource) -> None:
-        # Without its SourceFile: the build has found that again, and making path objects
-        # back from a pickle costs more than the rest of a parse's fields.
-        fields = tuple(getattr(parsed, name) for name in _PARSE_FIELDS)
-        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
-                        (rel, stat, pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
+    def store_parsed(self, rel: str, stat: str, packed: bytes) -> None:
+        """Keep a parse, as :func:`pack_parse` made it."""
+        self.db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", (rel, stat, packed))
 
     def bodies(self, keys: list[str]) -> dict[str, SafeBody]:
         """Look up many bodies at once."""

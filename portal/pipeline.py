@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from portal.assets import AssetPlan, collect_static, plan_assets
 from portal.bodies import SafeBody, linked_urls
-from portal.cache import BuildCache, markdown_key, stat_key
+from portal.cache import BuildCache, markdown_key, pack_parse, stat_key, unpack_parse
 from portal.collector import collector_paused
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
@@ -552,17 +552,24 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
             continue
         misses.append((len(parsed), stat, info.st_mtime_ns < racy))
         parsed.append(None)
-    reads = map_in_processes(read_source, [sources[index] for index, _, _ in misses],
+    reads = map_in_processes(_read_packed, [sources[index] for index, _, _ in misses],
                              len(misses))
-    for (index, stat, settled), (item, found) in zip(misses, reads, strict=True):
+    for (index, stat, settled), (packed, found) in zip(misses, reads, strict=True):
         diagnostics.extend(found)
-        if item is not None:
-            parsed[index] = item
+        if packed is not None:
+            source = sources[index]
+            parsed[index] = unpack_parse(source, packed)
             # Cached only if the file was not changed while it was read: a parse stored
             # under a stat the file no longer has could come back if that stat ever did.
-            if not found and settled and _stat_of(item.source.path) == stat:
-                cache.store_parsed(item.source.rel, stat, item)
+            if not found and settled and _stat_of(source.path) == stat:
+                cache.store_parsed(source.rel, stat, packed)
     return [item for item in parsed if item is not None]
+
+
+def _read_packed(source: SourceFile) -> tuple[bytes | None, list[Diagnostic]]:
+    """``read_source``, the parse packed as the cache keeps it: what a worker sends back."""
+    item, found = read_source(source)
+    return (None if item is None else pack_parse(item)), found
 
 
 def _stat_of(path: Path) -> str | None:
