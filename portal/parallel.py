@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import TypeVar
 
+from portal.collector import collector_running
+
 PARALLEL_MINIMUM = 200
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +56,8 @@ def map_in_processes(function: Callable[[T], R], items: Iterable[T], count: int)
     are ready. ``function`` must be a module-level function (it is sent by name)."""
     workers = worker_count(count)
     if workers == 1:
-        yield from map(function, items)
+        with collector_running():  # as a worker would (collector.py)
+            yield from map(function, items)
         return
     with forked_pool(workers) as pool:
         yield from pool.imap(function, items, chunksize=max(1, min(64, count // (workers * 8))))

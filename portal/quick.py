@@ -143,8 +143,11 @@ def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
                                               lead_html=old.lead_html) != old:
             return None
         swaps[id(old)] = new
-    new_outputs = tuple(_swap_output(output, swaps) for output in outputs)
-    todo = [new for old, new in zip(outputs, new_outputs, strict=True) if new is not old]
+    # The new articles everywhere (a later edit finds them by identity), but only the
+    # outputs showing an article in full are rendered: its page and the feeds.
+    new_outputs = tuple(_swap_everywhere(output, swaps) for output in outputs)
+    todo = [new for old, new in zip(outputs, new_outputs, strict=True) if new is not old
+            and (new.kind != "page" or id(old.context.get("article")) in swaps)]
     return BodyEdits(_swap_site(site, swaps), new_outputs, todo, made.linked())
 
 
@@ -158,7 +161,9 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     every listing holds the same articles. What could still differ from a full build is
     checked here: the order (articles of the same moment are sorted by title), and for an
     article whose URL changed, another output at the new URL or a body linking to the old
-    one. Which pages changed is then for the fingerprints to say, as in a full build."""
+    one (from the last build, or remade now: its links were resolved against the last
+    build's URLs). Which pages changed is then for the fingerprints to say, as in a full
+    build."""
     by_source = {article.source: article for article in site.articles}
     if not changed or not changed.keys() <= by_source.keys():
         return None
@@ -167,6 +172,7 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     targets = {url.split("#", 1)[0] for url in linked}
     swaps: dict[int, Article] = {}
     moved: dict[str, str] = {}
+    vacated: set[str] = set()
     made = _Recording()
     for rel, parsed in sorted(changed.items()):
         old = by_source[rel]
@@ -178,7 +184,10 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
             if path in taken or path in moved.values() or base + old.url in targets:
                 return None
             moved[page_path(old.url)] = path
+            vacated.add(base + old.url)
         swaps[id(old)] = new
+    if any(url.split("#", 1)[0] in vacated for url in made.linked()):
+        return None  # a body remade now links to a URL that moves: resolved to the old one
     articles = _swap(site.articles, swaps)
     if not all(_listed_before(articles[i], articles[i + 1]) for i in range(len(articles) - 1)
                if id(site.articles[i]) in swaps or id(site.articles[i + 1]) in swaps):
@@ -282,22 +291,6 @@ def _swap_site(site: Site, swaps: dict[int, Article]) -> Site:
     return dataclasses.replace(site, articles=_swap(site.articles, swaps),
                                categories=listings(site.categories), tags=listings(site.tags),
                                campaigns=tuple(campaign(c) for c in site.campaigns))
-
-
-def _swap_output(output: Output, swaps: dict[int, Article]) -> Output:
-    """The output with the changed articles in its context. Pages showing a changed article
-    in full get a new output (to render); other pages keep theirs (they show only card fields,
-    which did not change); feeds carry whole bodies, so one listing a changed article is new."""
-    context = output.context or {}
-    if output.kind == "page":
-        article = context.get("article")
-        if article is None or id(article) not in swaps:
-            return output
-        return dataclasses.replace(output, context={**context, "article": swaps[id(article)]})
-    swapped = {key: _swap_value(value, swaps) for key, value in context.items()}
-    if all(swapped[key] is value for key, value in context.items()):
-        return output
-    return dataclasses.replace(output, context=swapped)
 
 
 def _swap_value(value: object, swaps: dict[int, Article]) -> object:

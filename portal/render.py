@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from portal.assets import collect_static, plan_assets
 from portal.cache import TEMPLATE_CACHE
 from portal.calendar import render_campaign_ics
+from portal.collector import collector_running
 from portal.errors import BuildError, Diagnostic, error
 from portal.feeds import (
     render_atom,
@@ -260,7 +261,8 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
                         progress(min(len(outputs), done * len(outputs) // len(chunks)),
                                  len(outputs))
         else:
-            results = _render_chunk(indexes, progress)
+            with collector_running():  # as a worker would (collector.py)
+                results = _render_chunk(indexes, progress)
     finally:
         _JOB = None
     results.sort()

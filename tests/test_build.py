@@ -378,3 +378,29 @@ def test_the_build_pauses_the_garbage_collector_and_its_workers_do_not(site, mon
     finally:
         if was:
             gc.enable()
+
+
+def test_pages_and_bodies_made_in_the_build_process_run_the_collector(site, monkeypatch):
+    """A small site renders and converts in the build's own process: that work makes cyclic
+    garbage (Jinja2's contexts), so it runs with the collector on, as a worker would."""
+    import gc
+
+    import portal.bodies
+    import portal.render
+
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    seen: dict[str, list[bool]] = {"render": [], "body": []}
+    real_chunk, real_body = portal.render._render_chunk, portal.bodies._make_body
+    monkeypatch.setattr(portal.render, "_render_chunk", lambda *a: seen["render"].append(
+        gc.isenabled()) or real_chunk(*a))
+    monkeypatch.setattr(portal.bodies, "_make_body", lambda *a: seen["body"].append(
+        gc.isenabled()) or real_body(*a))
+    was = gc.isenabled()
+    try:
+        gc.disable()
+        site.build()
+        assert seen == {"render": [True], "body": [True]}
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()

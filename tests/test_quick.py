@@ -121,6 +121,27 @@ def test_tag_spellings_changed_with_a_title_need_the_full_build(preview, tmp_pat
     assert "Thẻ 0" in files_of(state.output_dir)["the/the-0/index.html"].decode()
 
 
+def test_a_title_edit_after_a_body_edit_moves_the_article_everywhere(preview, tmp_path):
+    site, state = preview
+    rel = "content/articles/tin-3.md"
+    site.write(rel, article(3, body="Nội dung mới."))
+    state = rebuild_edits(state, {rel}).state
+    site.write(rel, article(3, body="Nội dung mới.").replace("title: Tin số 3",
+                                                              "title: Tin số ba"))
+    quick = rebuild_edits(state, {rel})
+    assert quick is not None and quick.pages > 1
+    assert files_of(state.output_dir) == clean_build(site, tmp_path)
+
+
+def test_a_new_link_to_an_article_moving_now_needs_the_full_build(preview):
+    site, state = preview
+    site.write("content/articles/tin-3.md",
+               article(3).replace("title: Tin số 3", "title: Tin số ba"))
+    site.write("content/articles/tin-4.md", article(4, body="Xem [tin 3](tin-3.md)."))
+    assert rebuild_edits(state, {"content/articles/tin-3.md",
+                                 "content/articles/tin-4.md"}) is None
+
+
 @pytest.mark.parametrize("change", [
     "in the sidebar", "order", "category", "new image", "link to a draft", "error",
     "other file",

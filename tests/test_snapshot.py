@@ -489,6 +489,41 @@ def test_quick_paths_measure_again_only_the_weights_of_rewritten_pages(news, mon
     assert result.page_weights[1].html > first.page_weights[1].html
 
 
+@pytest.mark.parametrize("second", ["summary", "title"])
+def test_a_card_edit_after_a_body_edit_reaches_every_page_showing_the_article(
+        newsroom, tmp_path, second):
+    """A body edit swaps the new article into every output holding it, not only its page:
+    the next edit, of its card, finds it everywhere."""
+    edit(newsroom, "b1.md", "Đoạn sau.", "Đoạn sau đã sửa.")
+    assert quick(newsroom.build())
+    if second == "summary":
+        edit(newsroom, "b1.md", "title: Bài B1", "title: Bài B1\nsummary: Tóm tắt mới")
+    else:
+        edit(newsroom, "b1.md", "title: Bài B1", "title: Bài B1 mới")
+    assert quick(newsroom.build())
+    same_as_clean_build(newsroom, tmp_path / "clean")
+    assert "Tóm tắt mới" in newsroom.read("tin-tuc/index.html") or second == "title"
+    assert 'href="/tin-tuc/bai-b1/"' not in newsroom.read("tin-tuc/index.html") \
+        or second == "summary"
+
+
+@pytest.mark.parametrize("linking", ["another article", "itself"])
+def test_a_link_written_now_to_an_article_moving_now_is_built_the_usual_way(
+        newsroom, tmp_path, linking):
+    """Bodies remade by the quick path resolve their links against the last build's URLs:
+    a new link to an article that moves in the same edit would keep its old URL."""
+    edit(newsroom, "b1.md", "title: Bài B1", "title: Bài B1 mới")
+    if linking == "itself":
+        edit(newsroom, "b1.md", "Đoạn sau.", "Xem [mục](b1.md#muc).")
+    else:
+        edit(newsroom, "b2.md", "Đoạn sau.", "Xem [B1](b1.md).")
+    result = newsroom.build()
+    assert not quick(result)
+    same_as_clean_build(newsroom, tmp_path / "clean")
+    page = "tin-tuc/bai-b1-moi/index.html" if linking == "itself" else "tin-tuc/bai-b2/index.html"
+    assert 'href="/tin-tuc/bai-b1-moi/' in newsroom.read(page)
+
+
 def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
     news.build()
     models = list((news.root / ".portal-cache").glob("model-*.pickle"))
