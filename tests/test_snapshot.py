@@ -524,6 +524,21 @@ def test_a_link_written_now_to_an_article_moving_now_is_built_the_usual_way(
     assert 'href="/tin-tuc/bai-b1-moi/' in newsroom.read(page)
 
 
+def test_a_replay_after_quick_builds_counts_the_files_there_are(newsroom):
+    """The summary a no-change build replays counts the files the last build left, quick
+    paths included (a page moved, a search shard re-indexed into other files)."""
+    for name, old, new in [("b1.md", "Đoạn sau.", "Đoạn sau đã sửa."),
+                           ("b2.md", "title: Bài B2", "title: Bài B2 mới"),
+                           ("b4.md", "Đoạn đầu 4.", "Đoạn đầu viết lại.")]:
+        edit(newsroom, name, old, new)
+        result = newsroom.build()
+        assert quick(result)
+        assert result.written + result.unchanged == len(newsroom.files())
+        replay = newsroom.build()
+        assert shortcut(replay)
+        assert replay.unchanged == len(newsroom.files())
+
+
 def test_a_model_saved_by_another_build_is_not_used(news, tmp_path):
     news.build()
     models = list((news.root / ".portal-cache").glob("model-*.pickle"))
