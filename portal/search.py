@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -28,6 +29,8 @@ from portal.plan import SEARCH_FOLDER, Output
 
 PAGEFIND_VERSION = version("pagefind")
 INDEXED_TEMPLATES = ("article.html", "campaign.html", "page.html")
+TRASH = ".trash-"
+"""Prefix of cached bundles on their way out (see ``build_search_index``)."""
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.")
 """Pagefind's ready-made interfaces: the theme has its own accessible search page."""
 
@@ -78,8 +81,13 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
     root.mkdir(parents=True, exist_ok=True)
     bundles = {shard: _bundle(root, group, language, load) for shard, group in groups.items()}
     for old in root.iterdir():
-        if old not in bundles.values() and not old.name.startswith(".staging-"):
-            shutil.rmtree(old, ignore_errors=True)
+        if old in bundles.values() or old.name.startswith(".staging-"):
+            continue
+        if not old.name.startswith(TRASH):
+            # Out of the way first, under a name no build looks up: a build killed while
+            # deleting must not leave a partly deleted folder that passes for a bundle.
+            old = old.rename(root / f"{TRASH}{old.name}-{uuid.uuid4().hex[:8]}")
+        shutil.rmtree(old, ignore_errors=True)
     return {f"{SEARCH_FOLDER}/{shard}/{rel}": bundle / rel
             for shard, bundle in sorted(bundles.items()) for rel in _files(bundle)}
 

@@ -109,3 +109,29 @@ def test_a_template_change_inside_it_reindexes(news, monkeypatch, tmp_path):
     news.build()
     assert runs and runs[0] >= 3
     assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
+
+
+def test_a_bundle_half_deleted_by_a_killed_build_is_never_reused(news, monkeypatch, tmp_path):
+    """An edit replaces its shard's cached bundle; a build killed while deleting the old
+    one must not leave a folder that a later build, back at the old pages, takes for it."""
+    news.build()
+    path = news.root / "content/articles/a1.md"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("Nội dung bài 1.", "Nội dung mới."), encoding="utf-8")
+    real_rmtree = search_module.shutil.rmtree
+
+    def killed_while_deleting(folder, *args, **kwargs):
+        folder = Path(folder)
+        if folder.parent != news.root / ".portal-cache/search" or not folder.is_dir() \
+                or folder.name.startswith(".staging-"):
+            return real_rmtree(folder, *args, **kwargs)
+        real_rmtree(Path(folder) / "fragment")  # the first part of a bundle gone, then SIGKILL
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search_module.shutil, "rmtree", killed_while_deleting)
+    with pytest.raises(KeyboardInterrupt):
+        news.build()
+    monkeypatch.undo()
+    path.write_text(original, encoding="utf-8")
+    news.build()
+    assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
