@@ -8,12 +8,13 @@ the command line itself is wrong. Every content error of a build is listed, one
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 from urllib.parse import urlsplit
 
 from portal.config import load_config
@@ -122,6 +123,17 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("title", help="its title, in Vietnamese (the file name is its slug)")
     _add_site_option(new_cmd)
     return parser
+
+
+def run() -> NoReturn:
+    """The process entry point (``python build.py``, ``python -m portal``, ``portal``):
+    :func:`main`, then exit without scanning the heap once more. Python runs the cyclic
+    garbage collector over every object when it shuts down; after a build at 10,000 articles
+    that is the whole model, 0.2 s for nothing (freezing moves it out of that collection;
+    reference counting still frees it, and exit handlers run as usual)."""
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 from portal.cli import main
@@ -85,6 +86,20 @@ def test_entry_point_script_builds_the_sample_site(tmp_path):
     assert result.stdout.startswith("Built ")
     assert (tmp_path / "out/tin-tuc/cho-gao-phat-dong-chuyen-de-thi-dua-day-manh-cai-cach-hanh-"
             "chinh-nam-2023-tren-dia-ban-huyen-cho-gao/index.html").is_file()
+
+
+@pytest.mark.parametrize("entry", [["build.py"], ["-m", "portal"]])
+def test_process_entry_points_exit_with_the_commands_code(tmp_path, entry):
+    """``run`` (what the entry points call) exits with :func:`main`'s code, output flushed."""
+    ok = subprocess.run([sys.executable, *entry, "build", "--now", "2024-01-01", "-q",
+                         "--output", str(tmp_path / "out")],
+                        cwd=REPO, capture_output=True, text=True, check=False)
+    assert (ok.returncode, ok.stderr) == (0, "")
+    assert (tmp_path / "out/index.html").is_file()
+    usage = subprocess.run([sys.executable, *entry, "build", "--site", str(tmp_path / "khong")],
+                           cwd=REPO, capture_output=True, text=True, check=False)
+    assert usage.returncode == 2
+    assert usage.stderr.startswith(f"error: {tmp_path / 'khong'}: no such site folder\n")
 
 
 def test_unwritable_output_is_a_clear_error(site, tmp_path):
