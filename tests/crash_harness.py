@@ -46,11 +46,15 @@ class Round:
 BODY_ONLY = {"C": "A"}
 """Version C is version A with other article texts after the first paragraph: a change of
 bodies only, which a build makes by its quick path (``pipeline._rebuild_edits``)."""
+CARDS_ONLY = {"D": "A"}
+"""Version D is version A with other article titles, and so other URLs: a change of what
+cards show, which a build makes by its quick path for card edits (pages move)."""
 
 
 def write_version(site_dir: Path, version: str, articles: int) -> None:
-    """Sources of version A or B (everything a page shows differs between them), or C."""
-    base = BODY_ONLY.get(version, version)
+    """Sources of version A or B (everything a page shows differs between them), C or D."""
+    base = BODY_ONLY.get(version, CARDS_ONLY.get(version, version))
+    title = "Bản tin số" if version in CARDS_ONLY else "Bài số"
     (site_dir / "content" / "articles").mkdir(parents=True, exist_ok=True)
     config = (f'title = "Cổng thông tin phiên bản {base}"\n'
               'base_url = "https://xa.example.gov.vn/"\n\n[body]\nname = "Ủy ban nhân dân xã"\n')
@@ -58,11 +62,11 @@ def write_version(site_dir: Path, version: str, articles: int) -> None:
     if not path.is_file() or path.read_text(encoding="utf-8") != config:
         path.write_text(config, encoding="utf-8")  # untouched when the same, as an editor would
     lead = f"Nội dung phiên bản {base} của bài. " * 40
-    paragraph = f"Nội dung phiên bản {version} của bài. " * 40
+    paragraph = f"Nội dung phiên bản {CARDS_ONLY.get(version, version)} của bài. " * 40
     for number in range(articles):
         day = 1 + number % 28
         (site_dir / "content" / "articles" / f"bai-{number:04d}.md").write_text(
-            f"---\ntitle: Bài số {number}\ndate: 2023-03-{day:02d} 08:{number % 60:02d}\n"
+            f"---\ntitle: {title} {number}\ndate: 2023-03-{day:02d} 08:{number % 60:02d}\n"
             f"tags: [chủ đề {number % 7}]\n---\n\n{lead}\n\n{paragraph}\n",
             encoding="utf-8")
 
@@ -194,7 +198,7 @@ def run_rounds(work: Path, kills: int, articles: int, seed: int,
     rng = random.Random(seed)
     clean = clean_builds(work, articles, tuple(sorted(versions)))
     site = work / "site"
-    quick = any(version in BODY_ONLY for version in versions)
+    quick = any(version in BODY_ONLY or version in CARDS_ONLY for version in versions)
     write_version(site, versions[1], articles)
     started = time.perf_counter()
     build_complete(site)

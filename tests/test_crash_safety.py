@@ -51,6 +51,15 @@ def test_killed_quick_builds_of_body_edits_leave_complete_files_and_are_repaired
     assert any(r.mixed for r in rounds), rounds  # killed while it moved pages in
 
 
+def test_killed_quick_builds_of_card_edits_leave_complete_files_and_are_repaired(tmp_path):
+    """Versions A and D differ in article titles only: builds take the quick path for card
+    edits (every page moves, every listing changes), and kills land in it."""
+    rounds = run_rounds(tmp_path, kills=KILLS, articles=ARTICLES, seed=SEED,
+                        versions=("D", "A"))
+    assert len([r for r in rounds if not r.finished]) >= KILLS // 4, rounds
+    assert any(r.mixed for r in rounds), rounds
+
+
 def test_a_build_stopped_after_moving_files_in_does_not_fool_the_next_one(site, monkeypatch):
     """The deterministic core of the case above: the new pages are in place but the build
     cache still describes the old ones; going back to the old sources must not keep them."""
