@@ -32,11 +32,16 @@ def collector_paused() -> Iterator[None]:
 
 @contextmanager
 def collector_running() -> Iterator[None]:
-    """Run the cyclic garbage collector (paused or not), and put it back as it was after."""
+    """Run the cyclic garbage collector (paused or not) over the objects made from now on,
+    and put it back as it was after. The objects already there (the model, made while it was
+    paused) are frozen meanwhile (``gc.freeze``): the first collection would otherwise scan
+    all of them, about 0.1 s at 10,000 articles, for a quick path rendering one page."""
     enabled = gc.isenabled()
+    gc.freeze()
     gc.enable()
     try:
         yield
     finally:
         if not enabled:
             gc.disable()
+        gc.unfreeze()
