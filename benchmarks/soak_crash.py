@@ -6,6 +6,7 @@ many as asked and prints what each kill left::
     python benchmarks/soak_crash.py                      # 300 kills, 200 articles (~10 min)
     python benchmarks/soak_crash.py --kills 1000 --articles 500 --seed 7
     python benchmarks/soak_crash.py --body-only          # kills in the quick path
+    python benchmarks/soak_crash.py --cards-only         # kills in the quick path for card edits
 
 After every kill each output file must be, byte for byte, that file of a complete build of the
 old or of the new sources; every fourth round a complete build must equal a clean build of its
@@ -35,6 +36,9 @@ def main() -> int:
     parser.add_argument("--body-only", action="store_true",
                         help="alternate versions that differ in article texts only, so the "
                              "builds take the quick path for body edits")
+    parser.add_argument("--cards-only", action="store_true",
+                        help="alternate versions that differ in article titles only, so the "
+                             "builds take the quick path for card edits (every page moves)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-crash-"))
@@ -48,7 +52,8 @@ def main() -> int:
 
     try:
         rounds = run_rounds(work, args.kills, args.articles, args.seed, report,
-                            ("C", "A") if args.body_only else ("B", "A"))
+                            ("C", "A") if args.body_only
+                            else ("D", "A") if args.cards_only else ("B", "A"))
     except AssertionError as exc:
         print(f"FAILED: {exc}\nwork folder kept: {work}", file=sys.stderr)
         return 1
