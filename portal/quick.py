@@ -35,9 +35,8 @@ from portal.model import Article, Campaign, Listing, Site
 from portal.parse import ParsedSource, read_source
 from portal.plan import Output, page_path
 from portal.render import render_outputs
-from portal.site import remake_article
+from portal.site import listed_before, remake_article
 from portal.snapshot import structure_digest
-from portal.vietnamese import collation_key
 from portal.write import remove_files, staging_for, write_output
 
 
@@ -189,7 +188,7 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     if any(url.split("#", 1)[0] in vacated for url in made.linked()):
         return None  # a body remade now links to a URL that moves: resolved to the old one
     articles = _swap(site.articles, swaps)
-    if not all(_listed_before(articles[i], articles[i + 1]) for i in range(len(articles) - 1)
+    if not all(listed_before(articles[i], articles[i + 1]) for i in range(len(articles) - 1)
                if id(site.articles[i]) in swaps or id(site.articles[i + 1]) in swaps):
         return None  # the title moved it among articles of the same moment
     new_outputs = tuple(_swap_everywhere(output, swaps) for output in outputs)
@@ -198,14 +197,6 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
 
 _FIXED = tuple(field.name for field in dataclasses.fields(Article)
                if field.name not in EDITABLE_FIELDS)
-
-
-def _listed_before(first: Article, second: Article) -> bool:
-    """``build_site``'s order: newest first, then by title (Vietnamese collation), source."""
-    if first.date.moment != second.date.moment:
-        return first.date.moment > second.date.moment
-    return (collation_key(first.title), first.source) < (collation_key(second.title),
-                                                          second.source)
 
 
 def _swap_everywhere(output: Output, swaps: dict[int, Article]) -> Output:

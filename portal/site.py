@@ -106,7 +106,7 @@ def build_site(config: SiteConfig, parsed: list[ParsedSource], now: datetime,
             pages.append(_make_page(config, entry, body.html))
 
     articles.sort(key=lambda a: (collation_key(a.title), a.source))
-    articles.sort(key=lambda a: a.date.moment, reverse=True)
+    articles.sort(key=lambda a: a.date.moment, reverse=True)  # the order of listed_before
     pages.sort(key=lambda p: (collation_key(p.title), p.source))
     albums.sort(key=lambda a: (collation_key(a.title), a.source))
     albums.sort(key=lambda a: a.date.moment, reverse=True)
@@ -169,6 +169,15 @@ class _ItemsBySource(Mapping[Path, _PublishedItem]):
 
     def __len__(self) -> int:
         return len(self._urls)
+
+
+def listed_before(first: Article, second: Article) -> bool:
+    """Whether ``first`` comes before ``second`` in every listing: newest first, then by
+    title (Vietnamese collation), then by source file (the two sorts in :func:`build_site`)."""
+    if first.date.moment != second.date.moment:
+        return first.date.moment > second.date.moment
+    return (collation_key(first.title), first.source) < (collation_key(second.title),
+                                                          second.source)
 
 
 def remake_article(site: Site, parsed: ParsedSource, include_drafts: bool = False,

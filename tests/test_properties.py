@@ -2,6 +2,7 @@
 input, not just examples."""
 
 from html.parser import HTMLParser
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -147,3 +148,31 @@ NESTING = st.lists(st.sampled_from(["[", "]", "\\[", "*", "__", ">", "> ", "    
 def test_a_body_judged_shallow_at_a_glance_is_shallow_line_by_line(text, limit):
     if surely_shallow(text, limit):
         assert scan_nesting(text, limit) is None
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.sampled_from(["Ấp", "ấp", "Đường", "duong", "Bài", "bai", "Z"]),
+                          st.integers(0, 3), st.integers(0, 2)), min_size=2, max_size=12))
+def test_listed_before_is_the_order_the_build_lists_articles_in(items):
+    """The quick path for card edits checks an edited title against its neighbours with
+    ``listed_before``: it must be the order ``build_site`` sorts articles in."""
+    from datetime import datetime
+
+    from portal.dates import Timestamp
+    from portal.model import Article
+    from portal.packed import PackedHtml
+    from portal.site import listed_before
+    from portal.vietnamese import collation_key
+
+    def article(index: int, title: str, hour: int) -> Article:
+        return Article(source=f"content/articles/a{index}.md", slug=f"a{index}", url="",
+                       title=title, date=Timestamp(datetime(2023, 3, 1, hour, tzinfo=ZONE)),
+                       updated=None, author=None, category=None, tags=(), campaign=None,
+                       summary="", lead_html="", body_html=PackedHtml(""), image=None,
+                       image_alt=None, featured=False, draft=False, attachments=())
+
+    articles = [article(i, f"{word} {n}", hour) for i, (word, n, hour) in enumerate(items)]
+    articles.sort(key=lambda a: (collation_key(a.title), a.source))  # as build_site does
+    articles.sort(key=lambda a: a.date.moment, reverse=True)
+    assert all(listed_before(a, b) for a, b in pairwise(articles))
+    assert not any(listed_before(b, a) for a, b in pairwise(articles))
