@@ -201,6 +201,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         front_matter = {} if inputs is None else {p.source.rel: meta_digest(p.meta)
                                                    for p in parsed}
         structure = {p.source.rel: structure_digest(p.meta) for p in parsed}
+        linked = frozenset(bodies.linked)
         del parsed  # the Markdown texts are no longer needed: free them before rendering
         if config.ratings is not None and config.ratings.bake:
             site = replace(site, ratings=load_scores(config.ratings.database))
@@ -279,8 +280,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         snapshot = None
         if inputs is not None and after is not None:
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
-                                SavedModel(site, tuple(outputs), prints, keys,
-                                           frozenset(bodies.linked)))
+                                SavedModel(site, tuple(outputs), prints, keys, linked))
             snapshot = Snapshot(
                 options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
                 racy_after_ns=inputs.racy_after_ns, output=after, built_at=now,
@@ -323,7 +323,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         images=image_report,
         base_url=config.base_url,
         structure=structure,
-        linked=frozenset(bodies.linked),
+        linked=linked,
     )
 
 
@@ -395,20 +395,10 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         todo = body.todo
         renewed = {o.path: fingerprints.of(o) for o in todo if o.kind == "page"}
     else:
-        # As a full build decides, from the fingerprints: pages whose context holds an edited
-        # article, or every page when what all pages show (the sidebar…) changed.
-        everywhere = fingerprints.site_digest != Fingerprints(model.site,
-                                                              global_digest).site_digest
-        renewed = {new.path: fingerprints.of(new) for old, new in zip(
-            model.outputs, outputs, strict=True) if new.kind == "page"
-            and (everywhere or new is not old)}
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
-        renewed.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
-                       if o.kind == "sitemap")
-        present = run.snapshot.output
-        todo = [o for o in outputs if o.kind not in ("copy", "page", "sitemap") or (
-            o.path in renewed and (model.prints.get(o.path) != renewed[o.path]
-                                   or o.path not in present))]  # feeds: always, as in full
+        renewed, todo = _card_todo(model, outputs, fingerprints, global_digest, html_urls,
+                                   run.snapshot.output)
+    linked = model.linked | edits.linked
     prints = {**{path: print_ for path, print_ in model.prints.items() if path not in moved},
               **renewed}
     # Before the first file moves: a kill from here on must not leave a trusted fingerprint
@@ -448,7 +438,7 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
                                _budget_line(site_dir)))
     old = run.snapshot.report
     token = write_model(model_path(config.cache_dir, str(output_dir)),
-                        SavedModel(site, outputs, prints, keys, model.linked | edits.linked))
+                        SavedModel(site, outputs, prints, keys, linked))
     snapshot = dataclasses.replace(
         run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
         racy_after_ns=run.inputs.racy_after_ns, output=listing,
@@ -469,7 +459,26 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         warnings=old.warnings + budget, seconds=time.perf_counter() - run.started, now=run.now,
         stages=run.clock.laps, schedule=old.schedule, site=site, outputs=outputs,
         page_weights=tuple(weights), images=old.replayed_images(), base_url=config.base_url,
-        structure=snapshot.structure, linked=model.linked | edits.linked)
+        structure=snapshot.structure, linked=linked)
+
+
+def _card_todo(model: SavedModel, outputs: tuple[Output, ...], fingerprints: Fingerprints,
+               global_digest: str, html_urls: list[str], present: Mapping[str, object]
+               ) -> tuple[dict[str, str], list[Output]]:
+    """The new fingerprints and the outputs to render after card edits, as a full build
+    decides them: fingerprints for the pages whose context holds an edited article (a new
+    output object), or for every page when what all pages show changed (the sidebar); the
+    pages whose fingerprint changed or whose file is missing; every feed, as always."""
+    everywhere = fingerprints.site_digest != Fingerprints(model.site, global_digest).site_digest
+    renewed = {new.path: fingerprints.of(new) for old, new in zip(model.outputs, outputs,
+                                                                  strict=True)
+               if new.kind == "page" and (everywhere or new is not old)}
+    renewed.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
+                   if o.kind == "sitemap")
+    todo = [o for o in outputs if o.kind not in ("copy", "page", "sitemap") or (
+        o.path in renewed and (model.prints.get(o.path) != renewed[o.path]
+                               or o.path not in present))]
+    return renewed, todo
 
 
 def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageClock,
