@@ -130,18 +130,13 @@ def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     """Swap the edited articles (``read_changed``) into the last build's model and plan, or
     ``None`` when any is not a published article whose front matter and summary stayed the
     same."""
-    by_source = {article.source: article for article in site.articles}
-    if not changed or not changed.keys() <= by_source.keys():
-        return None
-    swaps: dict[int, Article] = {}
     made = _Recording()
-    for rel, parsed in sorted(changed.items()):
-        old = by_source[rel]
-        new = remake_article(site, parsed, include_drafts, made)
-        if new is None or dataclasses.replace(new, body_html=old.body_html,
-                                              lead_html=old.lead_html) != old:
-            return None
-        swaps[id(old)] = new
+    remade = _remake(site, changed, include_drafts, made)
+    if remade is None or any(dataclasses.replace(new, body_html=old.body_html,
+                                                 lead_html=old.lead_html) != old
+                             for old, new in remade):
+        return None
+    swaps = {id(old): new for old, new in remade}
     # The new articles everywhere (a later edit finds them by identity), but only the
     # outputs showing an article in full are rendered: its page and the feeds.
     new_outputs = tuple(_swap_everywhere(output, swaps) for output in outputs)
@@ -163,8 +158,9 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     one (from the last build, or remade now: its links were resolved against the last
     build's URLs). Which pages changed is then for the fingerprints to say, as in a full
     build."""
-    by_source = {article.source: article for article in site.articles}
-    if not changed or not changed.keys() <= by_source.keys():
+    made = _Recording()
+    remade = _remake(site, changed, include_drafts, made)
+    if remade is None:
         return None
     taken = {output.path for output in outputs}
     base = site.config.base_path
@@ -172,11 +168,8 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     swaps: dict[int, Article] = {}
     moved: dict[str, str] = {}
     vacated: set[str] = set()
-    made = _Recording()
-    for rel, parsed in sorted(changed.items()):
-        old = by_source[rel]
-        new = remake_article(site, parsed, include_drafts, made)
-        if new is None or any(getattr(new, name) != getattr(old, name) for name in _FIXED):
+    for old, new in remade:
+        if any(getattr(new, name) != getattr(old, name) for name in _FIXED):
             return None
         if new.url != old.url:
             path = page_path(new.url)
@@ -193,6 +186,22 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
         return None  # the title moved it among articles of the same moment
     new_outputs = tuple(_swap_everywhere(output, swaps) for output in outputs)
     return CardEdits(_swap_site(site, swaps), new_outputs, moved, made.linked())
+
+
+def _remake(site: Site, changed: dict[str, ParsedSource], include_drafts: bool,
+            made: _Recording) -> list[tuple[Article, Article]] | None:
+    """(last build's article, the article made from its new version) for each changed file,
+    or ``None`` when one is not a published article of the last build or has a finding."""
+    by_source = {article.source: article for article in site.articles}
+    if not changed or not changed.keys() <= by_source.keys():
+        return None
+    remade = []
+    for rel, parsed in sorted(changed.items()):
+        new = remake_article(site, parsed, include_drafts, made)
+        if new is None:
+            return None
+        remade.append((by_source[rel], new))
+    return remade
 
 
 _FIXED = tuple(field.name for field in dataclasses.fields(Article)
