@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,10 @@ def _hash(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
+@cache
 def engine_version() -> str:
-    """Changes whenever the publisher's code or an output-shaping library changes."""
+    """Changes whenever the publisher's code or an output-shaping library changes (read once
+    per process: the code does not change under a running build)."""
     sources = sorted(PACKAGE.rglob("*.py"))
     return _hash(*(p.read_bytes() for p in sources),
                  *(f"{lib} {version(lib)}".encode() for lib in LIBRARIES))[:16]

@@ -23,6 +23,7 @@ from portal.assets import collect_static, plan_assets
 from portal.cache import TEMPLATE_CACHE
 from portal.calendar import render_campaign_ics
 from portal.collector import collector_running
+from portal.compiled import CompiledTemplates, engine_templates_dir
 from portal.errors import BuildError, Diagnostic, error
 from portal.feeds import (
     render_atom,
@@ -31,6 +32,7 @@ from portal.feeds import (
     render_rss,
     render_sitemap,
 )
+from portal.fingerprint import engine_version
 from portal.images.markup import make_responsive, picture_index
 from portal.labels import labels_for
 from portal.model import Site
@@ -70,8 +72,6 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
     ``url('static/css/portal.css')`` then links the published ``portal.<hash>.css``."""
     config = site.config
     names = asset_names or {}
-    compiled = config.cache_dir / TEMPLATE_CACHE
-    compiled.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs(config.site_dir,
                                                                    "templates")]),
@@ -82,9 +82,11 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
         keep_trailing_newline=True,
         # Templates do not change while pages render: no look at their files per page.
         auto_reload=False,
-        # Compiled templates are kept by Jinja2 under a digest of their source: compiling the
-        # theme costs about 0.2 s, loading it a few milliseconds.
-        bytecode_cache=_CompiledTemplates(str(compiled)),
+        # Compiled templates are kept under a digest of their source: compiling the theme
+        # costs about 0.2 s, loading it a few milliseconds (compiled.py).
+        bytecode_cache=CompiledTemplates(config.cache_dir / TEMPLATE_CACHE,
+                                         THEME_DIR / "templates",
+                                         engine_templates_dir(engine_version())),
     )
 
     links: dict[str, str] = {}  # the same paths are linked from thousands of pages
@@ -104,18 +106,6 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
                                                                 config.base_path), url))
     env.filters["filesize"] = format_size
     return env
-
-
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Jinja2's bytecode cache, reading a damaged entry as a missing one (Jinja2 would raise
-    from the middle of loading a template); the build cache removes the folder whenever it
-    starts afresh (``--clean``, another engine)."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # any unreadable entry is compiled again
-            bucket.reset()
 
 
 class SharedBlocks:

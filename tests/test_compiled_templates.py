@@ -1,0 +1,115 @@
+"""Compiled templates: the default theme's kept per user and engine, a site's own per site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from portal.compiled import CompiledTemplates, engine_templates_dir, user_cache_dir
+from portal.fingerprint import engine_version
+
+
+@pytest.fixture
+def user_cache(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache" / "portal-publisher"
+
+
+@pytest.fixture
+def compiles(monkeypatch) -> list[str]:
+    """The names of the templates Jinja2 compiles from source."""
+    names: list[str] = []
+    real = jinja2.Environment.compile
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        names.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    return names
+
+
+def test_the_theme_is_compiled_once_for_every_site_and_a_sites_own_template_for_it(
+        make_site, user_cache, compiles):
+    first = make_site("mot")
+    first.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    first.build()
+    assert "article.html" in compiles and "base.html" in compiles
+    engine = user_cache / f"templates-{engine_version()}"
+    assert len(list(engine.iterdir())) == len(set(compiles))
+    assert not any((first.root / ".portal-cache" / "templates").iterdir())
+
+    compiles.clear()
+    second = make_site("hai")
+    second.write("templates/partials/footer.html", "<footer>Chân trang xã Hai</footer>\n")
+    second.article("b.md", "title: Bài B\ndate: 2023-03-02\n")
+    second.build()
+    assert compiles == ["partials/footer.html"]
+    assert len(list((second.root / ".portal-cache" / "templates").iterdir())) == 1
+    assert "Chân trang xã Hai" in second.read("tin-tuc/bai-b/index.html")
+
+    compiles.clear()  # the site's template edited: compiled again, from its new text
+    second.write("templates/partials/footer.html", "<footer>Chân trang đã sửa</footer>\n")
+    second.build(clean=True)
+    assert compiles == ["partials/footer.html"]
+    assert "Chân trang đã sửa" in second.read("tin-tuc/bai-b/index.html")
+
+
+def test_a_theme_file_changed_since_it_was_compiled_is_compiled_again(tmp_path: Path):
+    """Entries are checked against the source they came from: a theme edited in place (a
+    working copy of the publisher) is never served from its old compiled form."""
+    theme, own = tmp_path / "theme", tmp_path / "site-templates"
+    theme.mkdir()
+    own.mkdir()
+    (theme / "page.html").write_text("<p>Bản một</p>", encoding="utf-8")
+    (own / "other.html").write_text("<p>Của trang</p>", encoding="utf-8")
+
+    def render(name: str) -> str:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(own), str(theme)]),
+            bytecode_cache=CompiledTemplates(tmp_path / "site-cache", theme,
+                                             tmp_path / "engine"),
+            auto_reload=False)
+        return env.get_template(name).render()
+
+    (tmp_path / "engine").mkdir()
+    assert render("page.html") == "<p>Bản một</p>"
+    assert render("other.html") == "<p>Của trang</p>"
+    assert len(list((tmp_path / "engine").iterdir())) == 1
+    assert len(list((tmp_path / "site-cache").iterdir())) == 1
+    (theme / "page.html").write_text("<p>Bản hai</p>", encoding="utf-8")
+    assert render("page.html") == "<p>Bản hai</p>"
+
+
+def test_without_a_writable_user_cache_the_theme_is_compiled_into_the_site_cache(
+        site, tmp_path: Path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    assert "Bài A" in site.read("tin-tuc/bai-a/index.html")
+    assert any((site.root / ".portal-cache" / "templates").iterdir())
+
+
+def test_an_earlier_engines_compiled_theme_is_removed(site, user_cache: Path):
+    stale = user_cache / "templates-0123456789abcdef"
+    stale.mkdir(parents=True)
+    (stale / "__jinja2_cu.cache").write_bytes(b"x")
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    assert not stale.exists()
+    assert [p.name for p in user_cache.iterdir()] == [f"templates-{engine_version()}"]
+
+
+def test_the_user_cache_follows_xdg_rules(tmp_path: Path, monkeypatch):
+    assert user_cache_dir({"XDG_CACHE_HOME": "/var/cache/bien-tap"}) == \
+        Path("/var/cache/bien-tap/portal-publisher")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert user_cache_dir({"XDG_CACHE_HOME": "tuong-doi"}) == \
+        tmp_path / ".cache" / "portal-publisher"  # a relative value is ignored, as XDG says
+    assert user_cache_dir({}) == tmp_path / ".cache" / "portal-publisher"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert engine_templates_dir("abc") == tmp_path / "x" / "portal-publisher" / "templates-abc"
