@@ -35,10 +35,11 @@ from portal.feeds import (
 from portal.fingerprint import engine_version
 from portal.images.markup import make_responsive, picture_index
 from portal.labels import labels_for
-from portal.model import Site
+from portal.model import Article, Site
 from portal.parallel import forked_pool, worker_count
 from portal.plan import Output
 from portal.ratings.published import render_published
+from portal.structured_data import news_article
 from portal.vietnamese import format_size
 from portal.write import Staging, stage_file
 
@@ -101,7 +102,11 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
     def abs_url(path: str) -> str:
         return config.base_url + quote(names.get(path, path))
 
+    def news_article_ld(article: Article, lang: str) -> Markup:
+        return news_article(article, config, lang, abs_url)
+
     env.globals.update(site=site, config=config, url=url, abs_url=abs_url,
+                       news_article_ld=news_article_ld,
                        responsive=make_responsive(picture_index(site.pictures,
                                                                 config.base_path), url))
     env.filters["filesize"] = format_size
@@ -328,6 +333,7 @@ def _render_page(env: jinja2.Environment, shared: SharedBlocks, site: Site, outp
         t=shared.translator(lang),
         lang=lang,
         page_url=output.url,
+        head=shared.block("head", lang),
         header=shared.block("header", lang),
         menu=shared.block("menu", lang, active),
         banner=shared.block("banner", lang),
