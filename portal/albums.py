@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from portal.content_schema import PHOTO_SCHEMA
 from portal.errors import Diagnostic, error, warning
-from portal.images.plan import is_image
+from portal.images.settings import is_image
 from portal.model import Album, Photo
 from portal.schema import Context, Location, validate
 

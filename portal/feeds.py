@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from email.utils import format_datetime
-from xml.sax.saxutils import escape
+from html import escape
 
 from portal.model import Listing, Site
 
@@ -128,9 +128,9 @@ def render_sitemap(site: Site, urls: list[str]) -> bytes:
     parts = ["<?xml version='1.0' encoding='utf-8'?>\n",
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
     for url in urls:
-        parts.append(f"  <url>\n    <loc>{escape(config.base_url + url)}</loc>\n")
+        parts.append(f"  <url>\n    <loc>{escape(config.base_url + url, quote=False)}</loc>\n")
         if url in modified:
-            parts.append(f"    <lastmod>{escape(modified[url])}</lastmod>\n")
+            parts.append(f"    <lastmod>{escape(modified[url], quote=False)}</lastmod>\n")
         parts.append("  </url>\n")
     parts.append("</urlset>\n")
     return "".join(parts).encode() if urls else _serialise(ET.Element(

@@ -27,9 +27,7 @@ from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.images.cache import image_cache_dir, prune_image_cache
-from portal.images.plan import plan_images
-from portal.images.process import ImageReport, make_images
-from portal.images.settings import DEFAULT_SETTINGS
+from portal.images.settings import DEFAULT_SETTINGS, ImageReport
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
 from portal.model_store import SavedModel, load_model, model_path, prune_models, write_model
@@ -208,6 +206,10 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         clock.lap("site")
+
+        # Imported here: Pillow costs 20 ms of every start, and quick rebuilds make no images.
+        from portal.images.plan import plan_images
+        from portal.images.process import make_images
 
         images, found = plan_images(site.assets, image_cache_dir(config.cache_dir), site_dir,
                                     DEFAULT_SETTINGS)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from portal.images.process import ImageReport
+from portal.images.settings import ImageReport
 
 RACY_SECONDS = 2.0
 

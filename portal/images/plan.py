@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from portal.errors import Diagnostic, error
-from portal.images.settings import IMAGE_SUFFIXES, ImageSettings
+from portal.images.settings import ImageSettings, is_image
 from portal.model import Asset, Picture, Rendition
 
 ROTATED = {5, 6, 7, 8}
@@ -55,10 +55,6 @@ class ImagePlan:
     @property
     def keys(self) -> frozenset[str]:
         return frozenset(job.key for job in self.jobs)
-
-
-def is_image(path: str | Path) -> bool:
-    return PurePosixPath(str(path)).suffix.lower() in IMAGE_SUFFIXES
 
 
 def plan_images(assets: Iterable[Asset], cache_root: Path, site_dir: Path,

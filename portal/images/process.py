@@ -13,29 +13,19 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
 from portal.errors import BuildError
 from portal.images.plan import ImageJob, full_name, rendition_name, unreadable
+from portal.images.settings import ImageReport
 from portal.parallel import forked_pool
 
 DONE = "done"
 """Written last into a job's cache folder: a folder without it is incomplete."""
 MAX_WORKERS = 2
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-@dataclass(frozen=True)
-class ImageReport:
-    """What the image stage did: ``encoded`` images were made now, ``reused`` came from the
-    cache untouched (the count a rebuild with unchanged images keeps at zero)."""
-
-    encoded: int
-    reused: int
-    files: int
 
 
 def is_cached(job: ImageJob) -> bool:

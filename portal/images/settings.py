@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 """Files published through the image pipeline (anything else is copied as it is)."""
+
+
+def is_image(path: str | Path) -> bool:
+    return PurePosixPath(str(path)).suffix.lower() in IMAGE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class ImageReport:
+    """What the image stage did: ``encoded`` images were made now, ``reused`` came from the
+    cache untouched (the count a rebuild with unchanged images keeps at zero)."""
+
+    encoded: int
+    reused: int
+    files: int
 
 
 @dataclass(frozen=True)
