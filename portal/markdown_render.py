@@ -19,6 +19,7 @@ import nh3
 
 from portal.markdown_blocks import use_plain_paragraph_pass
 from portal.markdown_inline import use_plain_text_pass
+from portal.markdown_toc import use_toc_on_request
 from portal.vietnamese import markdown_slugify
 
 ALLOWED_TAGS = {
@@ -68,13 +69,17 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
+        self._toc = None
         if fast:
             use_plain_paragraph_pass(self._md)
             use_plain_text_pass(self._md)
+            self._toc = use_toc_on_request(self._md)
 
     def convert(self, text: str) -> str:
         """Markdown to raw HTML (not yet safe: :func:`sanitise` must run on it)."""
         self._md.reset()
+        if self._toc is not None:
+            self._toc.prepare(text)
         # The page title is the only h1: a "# heading" in a body becomes an h2.
         return _H1.sub(r"<\1h2", self._md.convert(text))
 
