@@ -32,8 +32,8 @@ PACKAGE = Path(__file__).resolve().parent
 CARD_FIELDS = ("url", "title", "date", "updated", "category", "summary", "featured", "image",
                "image_alt", "campaign")
 LIBRARIES = ("jinja2", "markdown", "nh3", "pagefind", "icalendar", "pyicu-wheels", "pillow",
-             "pyyaml", "python-frontmatter")
-"""Libraries whose upgrade may change the output (or the parses the cache keeps)."""
+             "pyyaml", "python-frontmatter", "zstandard")
+"""Libraries whose upgrade may change the output (or the parses and bodies the cache keeps)."""
 
 
 def _hash(*parts: bytes) -> str:

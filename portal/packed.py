@@ -2,25 +2,43 @@
 
 At 100,000 articles the texts are most of a build's memory (Vietnamese needs two bytes per
 character in a Python string). They are read whole only a few times per build (hashing,
-converting, rendering one page), so they live as zlib-compressed UTF-8, about a fifth of
-the size, and are unpacked for the moment they are used.
+converting, rendering one page), so they live as compressed UTF-8, about a fifth of the size,
+and are unpacked for the moment they are used.
+
+Zstandard at its fastest level packs as tightly as zlib's fastest (3.8 times smaller on the
+benchmark corpus's bodies) in a third of the time, and unpacks in half: with two texts packed
+per article, zlib cost a 10,000-article build a second of CPU.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zlib
+import threading
+
+import zstandard
 
 LEVEL = 1
 """Fast compression: unpacking and packing must cost far less than the work around them."""
+_CODECS = threading.local()
+"""A compressor and a decompressor per thread (they keep state between calls)."""
 
 
 def pack(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), LEVEL) if text else b""
+    if not text:
+        return b""
+    codec = getattr(_CODECS, "pack", None)
+    if codec is None:
+        codec = _CODECS.pack = zstandard.ZstdCompressor(level=LEVEL)
+    return codec.compress(text.encode("utf-8"))
 
 
 def unpack(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8") if data else ""
+    if not data:
+        return ""
+    codec = getattr(_CODECS, "unpack", None)
+    if codec is None:
+        codec = _CODECS.unpack = zstandard.ZstdDecompressor()
+    return codec.decompress(data).decode("utf-8")
 
 
 class PackedHtml:

@@ -26,3 +26,19 @@ def test_packed_html_renders_unescaped_and_compares_by_content():
     article = "".join(f"<p>Ủy ban nhân dân huyện triển khai kế hoạch số {n}.</p>"
                       for n in range(200))
     assert len(PackedHtml(article).data) * 4 < len(article.encode())
+
+
+def test_packing_is_deterministic_across_calls_and_threads():
+    """Fingerprints and the cache compare packed bytes: the same text must give the same
+    bytes whatever was packed before it, in whichever thread (or forked worker)."""
+    import threading
+
+    text = "Ủy ban nhân dân huyện Mẫu công bố kế hoạch cải cách hành chính. " * 40
+    first = pack(text)
+    pack("Một văn bản khác hẳn, " * 100)
+    other: list[bytes] = []
+    worker = threading.Thread(target=lambda: other.append(pack(text)))
+    worker.start()
+    worker.join()
+    assert pack(text) == first == other[0]
+    assert unpack(first) == text
