@@ -42,7 +42,7 @@ from portal.plan import (
     shard_names,
 )
 from portal.precompress import sibling_paths, write_precompressed
-from portal.quick import plan_body_edits, plan_card_edits, read_changed
+from portal.quick import changed_by_cards, plan_body_edits, plan_card_edits, read_changed
 from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
 from portal.search import build_search_index, is_content_named, search_keys, searchable
@@ -470,16 +470,18 @@ def _card_todo(model: SavedModel, outputs: tuple[Output, ...], fingerprints: Fin
     """The new fingerprints and the outputs to render after card edits, as a full build
     decides them: fingerprints for the pages whose context holds an edited article (a new
     output object), or for every page when what all pages show changed (the sidebar); the
-    pages whose fingerprint changed or whose file is missing; every feed, as always."""
+    pages whose fingerprint changed or whose file is missing; the feeds showing an edited
+    article and the outputs made from the whole site (``quick.changed_by_cards``)."""
     everywhere = fingerprints.site_digest != Fingerprints(model.site, global_digest).site_digest
     renewed = {new.path: fingerprints.of(new) for old, new in zip(model.outputs, outputs,
                                                                   strict=True)
                if new.kind == "page" and (everywhere or new is not old)}
     renewed.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
                    if o.kind == "sitemap")
-    todo = [o for o in outputs if o.kind not in ("copy", "page", "sitemap") or (
-        o.path in renewed and (model.prints.get(o.path) != renewed[o.path]
-                               or o.path not in present))]
+    todo = [new for old, new in zip(model.outputs, outputs, strict=True)
+            if (new.kind not in ("copy", "page", "sitemap") and changed_by_cards(old, new))
+            or (new.path in renewed and (model.prints.get(new.path) != renewed[new.path]
+                                         or new.path not in present))]
     return renewed, todo
 
 

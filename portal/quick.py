@@ -90,6 +90,19 @@ class CardEdits:
     """The URLs the edited bodies link to."""
 
 
+SITE_WIDE_OUTPUTS = frozenset({"sitemap", "ratings-list"})
+"""Outputs made from every article of the site rather than from their context: a new title
+(a new URL) changes them though their context holds no edited article."""
+
+
+def changed_by_cards(old: Output, new: Output) -> bool:
+    """Whether card edits change an output: its context holds an edited article (``new`` is
+    another object, see :func:`plan_card_edits`), or it is made from the whole site. Feeds
+    show the articles of their listing only; a campaign's calendar and the campaigns feed
+    show campaigns."""
+    return new is not old or new.kind in SITE_WIDE_OUTPUTS
+
+
 EDITABLE_FIELDS = frozenset({"title", "slug", "url", "summary", "author", "image_alt",
                              "updated", "lead_html", "body_html"})
 """What an edit handled by :func:`plan_card_edits` may change of an ``Article``: what cards
@@ -257,10 +270,9 @@ def rebuild_edits(state: PreviewState, changed: set[str]) -> QuickResult | None:
                 Fingerprints(state.site, "").site_digest:
             return None  # what every page shows changed (the sidebar): the full build
         site, outputs, moved, linked = cards.site, cards.outputs, cards.moved, cards.linked
-        # The pages showing an edited article, and every feed, the sitemap among them, as a
-        # full build renders them.
+        # The pages and feeds showing an edited article, and the sitemap.
         todo = [new for old, new in zip(state.outputs, outputs, strict=True)
-                if new.kind not in ("page", "copy") or new is not old]
+                if new.kind != "copy" and changed_by_cards(old, new)]
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
     config = state.site.config
     # Before writing: a kill in between must not leave a trusted stale fingerprint.

@@ -12,7 +12,8 @@ from portal.pipeline import BuildOptions, build
 from portal.quick import PreviewState, rebuild_edits
 
 NOW = "2024-01-01 08:00"
-CONFIG_EXTRA = '\n[[categories]]\nname = "Tin hoạt động"\n\n[[categories]]\nname = "Thông báo"\n'
+CONFIG_EXTRA = '\n[[categories]]\nname = "Tin hoạt động"\n\n[[categories]]\nname = "Thông báo"\n' \
+    '\n[ratings]\nendpoint = "/api/danh-gia"\n'  # its list of articles names every URL
 
 
 def article(n: int, extra: str = "", body: str = "") -> str:

@@ -349,6 +349,38 @@ def test_a_moved_article_leaves_no_page_or_folder_behind(newsroom):
     assert shortcut(newsroom.build())
 
 
+def test_a_card_edit_renders_the_feeds_showing_the_article_and_the_site_wide_files(
+        newsroom, tmp_path, monkeypatch):
+    """A new title (a new URL) reaches the feeds listing the article, the calendar of its
+    campaign, the sitemap and the list of articles the ratings service accepts; another
+    category's feeds, the campaigns feed and robots.txt are not made again."""
+    import portal.pipeline
+
+    newsroom.write("site.toml", MINIMAL_CONFIG + '\n[ratings]\nendpoint = "/api/danh-gia"\n')
+    newsroom.article("thong-bao.md", "title: Thông báo lịch họp\ndate: 2023-09-01\n"
+                     "category: Thông báo\n")
+    newsroom.build()
+    rendered: list[str] = []
+    real = portal.pipeline.render_outputs
+
+    def recording(site, outputs, *args, **kwargs):
+        rendered.extend(o.path for o in outputs)
+        return real(site, outputs, *args, **kwargs)
+
+    monkeypatch.setattr(portal.pipeline, "render_outputs", recording)
+    edit(newsroom, "b1.md", "title: Bài B1", "title: Bài B1 đã sửa")
+    result = newsroom.build()
+    assert quick(result)
+    assert (newsroom.output / "chuyen-muc/thong-bao/rss.xml").is_file()
+    assert {p for p in rendered if not p.endswith(".html")} == {
+        "rss.xml", "atom.xml", "chuyen-muc/tin-hoat-dong/rss.xml",
+        "chuyen-muc/tin-hoat-dong/atom.xml", "chuyen-de/cai-cach/lich.ics", "sitemap.xml",
+        "ratings-articles.json"}
+    assert '"bai-b1-da-sua": "tin-tuc/bai-b1-da-sua/"' in newsroom.read("ratings-articles.json")
+    monkeypatch.undo()
+    same_as_clean_build(newsroom, tmp_path / "clean")
+
+
 @pytest.mark.parametrize("change", [
     ("b1.md", "title: Bài B1", "title: Bài B9"),  # now after B2 among 2023-11-02 articles
     ("b0.md", "title: Bài B0", "title: Bài B0 đã sửa"),  # a body links to its URL
