@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ from jinja2.bccache import Bucket
 
 APP_FOLDER = "portal-publisher"
 ENGINE_FOLDER_PREFIX = "templates-"
+UNUSED_DAYS = 7
+"""Another version's folder unused this long is removed (two versions in use on one machine
+keep theirs)."""
 
 
 def user_cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
@@ -41,21 +45,26 @@ def user_cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
 
 
 def engine_templates_dir(engine: str) -> Path | None:
-    """This engine's folder of compiled theme templates, created (and other engines' folders
-    removed) on first use; None when it cannot be created."""
+    """This engine's folder of compiled theme templates, marked as used (its time stamp) or
+    created, when other versions' folders unused for :data:`UNUSED_DAYS` are removed; None
+    when it cannot be created."""
     root = user_cache_dir()
     if root is None:
         return None
     folder = root / f"{ENGINE_FOLDER_PREFIX}{engine}"
     if folder.is_dir():
+        with contextlib.suppress(OSError):
+            os.utime(folder)
         return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    unused_since = time.time() - UNUSED_DAYS * 86_400
     for other in root.glob(f"{ENGINE_FOLDER_PREFIX}*"):
-        if other != folder:  # an earlier version's: never read again
-            shutil.rmtree(other, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            if other != folder and other.stat().st_mtime < unused_since:
+                shutil.rmtree(other, ignore_errors=True)
     return folder
 
 

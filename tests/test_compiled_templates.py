@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import jinja2
@@ -94,14 +96,24 @@ def test_without_a_writable_user_cache_the_theme_is_compiled_into_the_site_cache
     assert any((site.root / ".portal-cache" / "templates").iterdir())
 
 
-def test_an_earlier_engines_compiled_theme_is_removed(site, user_cache: Path):
-    stale = user_cache / "templates-0123456789abcdef"
-    stale.mkdir(parents=True)
-    (stale / "__jinja2_cu.cache").write_bytes(b"x")
+def test_another_versions_compiled_theme_is_removed_once_unused_for_a_week(site,
+                                                                           user_cache: Path):
+    """Two versions in use on one machine keep their folders; a version left behind does
+    not keep its folder for ever."""
+    stale, recent = user_cache / "templates-0123456789abcdef", user_cache / "templates-fedcba"
+    for folder in (stale, recent):
+        folder.mkdir(parents=True)
+        (folder / "__jinja2_cu.cache").write_bytes(b"x")
+    eight_days_ago = time.time() - 8 * 86_400
+    os.utime(stale, (eight_days_ago, eight_days_ago))
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     site.build()
-    assert not stale.exists()
-    assert [p.name for p in user_cache.iterdir()] == [f"templates-{engine_version()}"]
+    assert sorted(p.name for p in user_cache.iterdir()) == sorted(
+        [f"templates-{engine_version()}", "templates-fedcba"])
+    ours = user_cache / f"templates-{engine_version()}"
+    os.utime(ours, (eight_days_ago, eight_days_ago))
+    site.build(clean=True)  # a build marks its version's folder as used
+    assert ours.stat().st_mtime > eight_days_ago + 86_400
 
 
 def test_the_user_cache_follows_xdg_rules(tmp_path: Path, monkeypatch):
