@@ -18,10 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket
@@ -39,9 +39,10 @@ def user_cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
     if configured and os.path.isabs(configured):
         return Path(configured) / APP_FOLDER
     try:
-        return Path.home() / ".cache" / APP_FOLDER
+        home = Path.home()
     except RuntimeError:  # no home folder to speak of
         return None
+    return home / ".cache" / APP_FOLDER if home.is_absolute() else None
 
 
 def engine_templates_dir(engine: str) -> Path | None:
@@ -51,7 +52,8 @@ def engine_templates_dir(engine: str) -> Path | None:
     root = user_cache_dir()
     if root is None:
         return None
-    folder = root / f"{ENGINE_FOLDER_PREFIX}{engine}"
+    # Per Python too: Jinja2's entries hold Python bytecode, which another version rejects.
+    folder = root / f"{ENGINE_FOLDER_PREFIX}{engine}-{sys.implementation.cache_tag}"
     if folder.is_dir():
         with contextlib.suppress(OSError):
             os.utime(folder)
@@ -78,14 +80,19 @@ class _Folder(jinja2.FileSystemBytecodeCache):
         except Exception:  # any unreadable entry is compiled again
             bucket.reset()
 
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        with contextlib.suppress(OSError):  # a cache not written only costs time later
-            super().dump_bytecode(bucket)
+    def store(self, bucket: Bucket) -> bool:
+        """Write the entry; False when the folder cannot take it."""
+        try:
+            self.dump_bytecode(bucket)
+        except OSError:
+            return False
+        return True
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
     """Routes each template to the folder its compiled form belongs in: the engine's for the
-    default theme's files, the site's for the rest."""
+    default theme's files, the site's for the rest, and the site's too for the theme's when
+    the engine's folder cannot be written (read-only, another account's)."""
 
     def __init__(self, site_folder: Path, theme_folder: Path, engine_folder: Path | None):
         site_folder.mkdir(parents=True, exist_ok=True)
@@ -93,22 +100,26 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self._engine = None if engine_folder is None else _Folder(str(engine_folder))
         self._theme_prefix = str(theme_folder.resolve()) + os.sep
 
-    def _folder_for(self, filename: str | None) -> _Folder:
-        if self._engine is not None and filename is not None and \
-                os.path.realpath(filename).startswith(self._theme_prefix):
-            return self._engine
-        return self._site
-
     def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None,
                    source: str) -> Bucket:
-        folder = self._folder_for(filename)
-        bucket = folder.get_bucket(environment, name, filename, source)
-        bucket.folder = folder  # type: ignore[attr-defined] - where set_bucket writes it
+        if self._engine is not None and filename is not None and \
+                os.path.realpath(filename).startswith(self._theme_prefix):
+            bucket = self._engine.get_bucket(environment, name, filename, source)
+            if bucket.code is None:  # compiled into the site's cache when the engine's failed?
+                fallback = self._site.get_bucket(environment, name, filename, source)
+                if fallback.code is not None:
+                    return fallback
+            bucket.folders = (self._engine, self._site)  # type: ignore[attr-defined]
+            return bucket
+        bucket = self._site.get_bucket(environment, name, filename, source)
+        bucket.folders = (self._site,)  # type: ignore[attr-defined]
         return bucket
 
     def set_bucket(self, bucket: Bucket) -> None:
-        folder: Any = getattr(bucket, "folder", self._site)
-        folder.set_bucket(bucket)
+        """Written where the template belongs, or in the next folder when that one fails."""
+        for folder in getattr(bucket, "folders", (self._site,)):
+            if folder.store(bucket):
+                return
 
     def load_bytecode(self, bucket: Bucket) -> None:  # pragma: no cover - routed above
         raise NotImplementedError

@@ -7,8 +7,9 @@ whole document looking for a ``[TOC]`` paragraph to replace with it. Editors rar
 marker; building the table cost 7% of converting a typical body.
 
 For a text without the marker (the marker can only come from those five characters written
-as they are), the marker search is off and the table is an empty element; headings get their
-ids exactly as before. A text with the marker goes through the extension as it comes.
+as they are, once Python-Markdown has deleted the STX and ETX characters it reserves for
+itself), the marker search is off and the table is an empty element; headings get their ids
+exactly as before. A text with the marker goes through the extension as it comes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import xml.etree.ElementTree as etree
 from typing import Any
 
 import markdown
+from markdown.util import ETX, STX
 
 
 class TocOnRequest:
@@ -33,6 +35,8 @@ class TocOnRequest:
         toc.build_toc_div = build_toc_div
 
     def prepare(self, text: str) -> None:
+        if STX in text or ETX in text:  # deleted before parsing: "[TO\x03C]" is a marker
+            text = text.replace(STX, "").replace(ETX, "")
         self._toc.marker = self._marker if self._marker in text else ""
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import jinja2
 import pytest
 
+import portal.compiled
 from portal.compiled import CompiledTemplates, engine_templates_dir, user_cache_dir
 from portal.fingerprint import engine_version
+
+ENGINE = f"templates-{engine_version()}-{sys.implementation.cache_tag}"
+"""This engine's folder in the user's cache (per Python too: its entries hold bytecode)."""
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def test_the_theme_is_compiled_once_for_every_site_and_a_sites_own_template_for_
     first.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     first.build()
     assert "article.html" in compiles and "base.html" in compiles
-    engine = user_cache / f"templates-{engine_version()}"
+    engine = user_cache / ENGINE
     assert len(list(engine.iterdir())) == len(set(compiles))
     assert not any((first.root / ".portal-cache" / "templates").iterdir())
 
@@ -108,9 +113,8 @@ def test_another_versions_compiled_theme_is_removed_once_unused_for_a_week(site,
     os.utime(stale, (eight_days_ago, eight_days_ago))
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     site.build()
-    assert sorted(p.name for p in user_cache.iterdir()) == sorted(
-        [f"templates-{engine_version()}", "templates-fedcba"])
-    ours = user_cache / f"templates-{engine_version()}"
+    assert sorted(p.name for p in user_cache.iterdir()) == sorted([ENGINE, "templates-fedcba"])
+    ours = user_cache / ENGINE
     os.utime(ours, (eight_days_ago, eight_days_ago))
     site.build(clean=True)  # a build marks its version's folder as used
     assert ours.stat().st_mtime > eight_days_ago + 86_400
@@ -124,4 +128,32 @@ def test_the_user_cache_follows_xdg_rules(tmp_path: Path, monkeypatch):
         tmp_path / ".cache" / "portal-publisher"  # a relative value is ignored, as XDG says
     assert user_cache_dir({}) == tmp_path / ".cache" / "portal-publisher"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert engine_templates_dir("abc") == tmp_path / "x" / "portal-publisher" / "templates-abc"
+    assert engine_templates_dir("abc") == \
+        tmp_path / "x" / "portal-publisher" / f"templates-abc-{sys.implementation.cache_tag}"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "tuong-doi")
+    assert user_cache_dir({}) is None  # not a folder under wherever the build runs
+
+
+def test_a_user_cache_that_refuses_entries_leaves_them_in_the_site_cache(
+        site, user_cache: Path, compiles, monkeypatch):
+    """An existing folder that cannot be written (read-only, another account's): the theme
+    is compiled into the site's cache, and read from there by the next build."""
+    real = portal.compiled._Folder.dump_bytecode
+
+    def refuse_engine(self, bucket):
+        if str(user_cache) in self.directory:
+            raise PermissionError(13, "Permission denied")
+        return real(self, bucket)
+
+    monkeypatch.setattr(portal.compiled._Folder, "dump_bytecode", refuse_engine)
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    assert "base.html" in compiles
+    assert not any((user_cache / ENGINE).iterdir())
+    assert len(list((site.root / ".portal-cache" / "templates").iterdir())) == len(set(compiles))
+    compiles.clear()
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n", "Đoạn khác.\n")
+    site.build()
+    assert compiles == []
+    assert "Đoạn khác." in site.read("tin-tuc/bai-a/index.html")

@@ -29,6 +29,8 @@ TEXTS = [
     "## <span>HTML</span> & ký tự\n\n[TOC]\n",
     "[TOC]\n",
     "",
+    "## Một\n\n[TO\x03C]\n",  # Python-Markdown deletes STX and ETX before parsing
+    "## Một\n\n[\x02TOC]\n",
 ]
 
 
