@@ -378,10 +378,11 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
     if model is None:
         return None
     include_drafts = run.options.include_drafts
-    body = plan_body_edits(model.site, model.outputs, parsed, include_drafts) \
+    known = _CachedBodies(run.cache)
+    body = plan_body_edits(model.site, model.outputs, parsed, include_drafts, known) \
         if same_front_matter else None
     cards = None if body is not None else plan_card_edits(
-        model.site, model.outputs, parsed, include_drafts, model.linked)
+        model.site, model.outputs, parsed, include_drafts, model.linked, known)
     edits = body or cards
     if edits is None:
         return None

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal.bodies import SafeBody, linked_urls
+from portal.bodies import BodyStore, SafeBody, linked_urls
 from portal.cache import forget_outputs
 from portal.discover import source_at
 from portal.fingerprint import Fingerprints
@@ -111,13 +111,18 @@ Everything else decides where the article is listed."""
 
 
 class _Recording:
-    """A body store that converts everything and keeps the bodies it made."""
+    """A body store that keeps the bodies the edited articles get: made now, or found in
+    ``known`` (the build cache) for a text converted before (a title edit leaves the text as
+    it was, an undone edit brings an earlier one back)."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: BodyStore | None = None) -> None:
         self.bodies: list[SafeBody] = []
+        self._known = known
 
     def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
-        return [None] * len(digests)
+        found = [None] * len(digests) if self._known is None else self._known.known(digests)
+        self.bodies.extend(body for body in found if body is not None)
+        return found
 
     def remember(self, digest: str, body: SafeBody) -> None:
         self.bodies.append(body)
@@ -139,11 +144,11 @@ def read_changed(site_dir: Path, changed: set[str]) -> dict[str, ParsedSource] |
 
 
 def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, ParsedSource],
-                    include_drafts: bool) -> BodyEdits | None:
+                    include_drafts: bool, known: BodyStore | None = None) -> BodyEdits | None:
     """Swap the edited articles (``read_changed``) into the last build's model and plan, or
     ``None`` when any is not a published article whose front matter and summary stayed the
-    same."""
-    made = _Recording()
+    same. ``known`` serves bodies converted before (the build cache)."""
+    made = _Recording(known)
     remade = _remake(site, changed, include_drafts, made)
     if remade is None or any(dataclasses.replace(new, body_html=old.body_html,
                                                  lead_html=old.lead_html) != old
@@ -159,7 +164,8 @@ def plan_body_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
 
 
 def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, ParsedSource],
-                    include_drafts: bool, linked: frozenset[str]) -> CardEdits | None:
+                    include_drafts: bool, linked: frozenset[str],
+                    known: BodyStore | None = None) -> CardEdits | None:
     """Swap edited articles into the last build's model and plan when each changed only what
     its cards and page show (:data:`EDITABLE_FIELDS`: a title, a summary…), or ``None``.
 
@@ -170,8 +176,8 @@ def plan_card_edits(site: Site, outputs: tuple[Output, ...], changed: dict[str, 
     article whose URL changed, another output at the new URL or a body linking to the old
     one (from the last build, or remade now: its links were resolved against the last
     build's URLs). Which pages changed is then for the fingerprints to say, as in a full
-    build."""
-    made = _Recording()
+    build. ``known`` serves bodies converted before (the build cache)."""
+    made = _Recording(known)
     remade = _remake(site, changed, include_drafts, made)
     if remade is None:
         return None

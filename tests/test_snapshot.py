@@ -349,6 +349,26 @@ def test_a_moved_article_leaves_no_page_or_folder_behind(newsroom):
     assert shortcut(newsroom.build())
 
 
+def test_quick_paths_take_texts_converted_before_from_the_cache(newsroom, tmp_path,
+                                                                monkeypatch):
+    """A title edit leaves the text as it was, and an undone edit brings an earlier text
+    back: neither converts Markdown again."""
+    import portal.bodies
+
+    converted: list[str] = []
+    real = portal.bodies.convert_markdown
+    monkeypatch.setattr(portal.bodies, "convert_markdown",
+                        lambda text: converted.append(text) or real(text))
+    edit(newsroom, "b1.md", "title: Bài B1", "title: Bài B1 đã sửa")
+    assert quick(newsroom.build()) and converted == []
+    edit(newsroom, "b1.md", "Đoạn sau.", "Đoạn sau, viết lại.")
+    assert quick(newsroom.build()) and len(converted) == 1
+    edit(newsroom, "b1.md", "Đoạn sau, viết lại.", "Đoạn sau.")
+    assert quick(newsroom.build()) and len(converted) == 1
+    monkeypatch.undo()
+    same_as_clean_build(newsroom, tmp_path / "clean")
+
+
 def test_a_card_edit_renders_the_feeds_showing_the_article_and_the_site_wide_files(
         newsroom, tmp_path, monkeypatch):
     """A new title (a new URL) reaches the feeds listing the article, the calendar of its
