@@ -120,9 +120,3 @@ class CompiledTemplates(jinja2.BytecodeCache):
         for folder in getattr(bucket, "folders", (self._site,)):
             if folder.store(bucket):
                 return
-
-    def load_bytecode(self, bucket: Bucket) -> None:  # pragma: no cover - routed above
-        raise NotImplementedError
-
-    def dump_bytecode(self, bucket: Bucket) -> None:  # pragma: no cover - routed above
-        raise NotImplementedError
