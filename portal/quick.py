@@ -276,7 +276,7 @@ def rebuild_edits(state: PreviewState, changed: set[str]) -> QuickResult | None:
                 Fingerprints(state.site, "").site_digest:
             return None  # what every page shows changed (the sidebar): the full build
         site, outputs, moved, linked = cards.site, cards.outputs, cards.moved, cards.linked
-        # The pages and feeds showing an edited article, and the sitemap.
+        # The pages and feeds showing an edited article, and what the whole site makes.
         todo = [new for old, new in zip(state.outputs, outputs, strict=True)
                 if new.kind != "copy" and changed_by_cards(old, new)]
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
