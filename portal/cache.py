@@ -15,8 +15,12 @@ SQLite database: crash-safe (a killed build leaves the last committed state) and
 - ``snapshots``: per output folder, what the last successful build read and left behind, so a
   build with nothing to do stops at once (see ``snapshot.py``).
 
-Everything is written in one transaction at the end of a successful build: a failed build
-changes nothing here either.
+Everything is written at the end of a successful build, after its files are in place: a
+failed build changes nothing here either. A full build stores its results in one transaction,
+run in a thread (:meth:`BuildCache.commit`: SQLite writes without holding the interpreter,
+while the build lists its output and saves its model), and its snapshot in a second one
+(:meth:`PendingCommit.finish`); stopped in between, the cache holds the new fingerprints and no
+snapshot, so the next build plans everything and renders what the fingerprints say changed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import os
 import pickle
 import shutil
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from portal.bodies import SafeBody
@@ -104,7 +110,9 @@ class BuildCache:
     def __init__(self, folder: Path, engine: str, fresh: bool = False):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "build.sqlite"
-        self.db = sqlite3.connect(self.path)
+        # Used by one thread at a time: the build's, or the one its commit runs in.
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        self._pending: PendingCommit | None = None
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
                         "value TEXT NOT NULL)")
@@ -193,35 +201,44 @@ class BuildCache:
 
     def commit(self, live_sources: set[str], live_bodies: set[str],
                outputs: dict[str, str], output_dir: str,
-               snapshot: Snapshot | None = None,
-               search_keys: dict[str, tuple[str, str]] | None = None) -> list[str]:
-        """Store this build's results and forget what no current source uses; return the
-        output folders, gone since, whose records were dropped (their saved models go too)."""
-        with self.db:
-            stale = [(rel,) for rel in self._sources if rel not in live_sources]
-            self.db.executemany("DELETE FROM sources WHERE rel = ?", stale)
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
-            self.db.execute("DELETE FROM live")
-            self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)",
-                                [(k,) for k in live_bodies])
-            self.db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
-            self.db.execute("DELETE FROM outputs WHERE dir = ?", (output_dir,))
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
-                                [(output_dir, path, fp) for path, fp in outputs.items()])
-            self.db.execute("DELETE FROM search_keys WHERE dir = ?", (output_dir,))
-            self._store_keys(output_dir, search_keys or {})
-            self.db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
-            if snapshot is not None:
-                self.db.execute("INSERT INTO snapshots VALUES (?, ?)",
-                                (output_dir, snapshot.dumps()))
-            vanished = self._vanished_folders(output_dir)
-            for gone in vanished:
-                for statement in ("DELETE FROM outputs WHERE dir = ?",
-                                  "DELETE FROM search_keys WHERE dir = ?",
-                                  "DELETE FROM snapshots WHERE dir = ?"):
-                    self.db.execute(statement, (gone,))
-                self._writing_marker(gone).unlink(missing_ok=True)
-        self._writing_marker(output_dir).unlink(missing_ok=True)
+               search_keys: dict[str, tuple[str, str]] | None = None) -> PendingCommit:
+        """Start storing this build's results and forgetting what no current source uses,
+        in a thread; the cache is not to be used until :meth:`PendingCommit.finish` (which
+        stores the snapshot) returns."""
+        def store() -> list[str]:
+            with self.db:
+                self._store_results(live_sources, live_bodies, outputs, output_dir,
+                                    search_keys or {})
+                return self._drop_vanished(output_dir)
+
+        self._pending = PendingCommit(self, output_dir, store)
+        return self._pending
+
+    def _store_results(self, live_sources: set[str], live_bodies: set[str],
+                       outputs: dict[str, str], output_dir: str,
+                       search_keys: dict[str, tuple[str, str]]) -> None:
+        stale = [(rel,) for rel in self._sources if rel not in live_sources]
+        self.db.executemany("DELETE FROM sources WHERE rel = ?", stale)
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM live")
+        self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)",
+                            [(k,) for k in live_bodies])
+        self.db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
+        self.db.execute("DELETE FROM outputs WHERE dir = ?", (output_dir,))
+        self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                            [(output_dir, path, fp) for path, fp in outputs.items()])
+        self.db.execute("DELETE FROM search_keys WHERE dir = ?", (output_dir,))
+        self._store_keys(output_dir, search_keys)
+        self.db.execute("DELETE FROM snapshots WHERE dir = ?", (output_dir,))
+
+    def _drop_vanished(self, output_dir: str) -> list[str]:
+        vanished = self._vanished_folders(output_dir)
+        for gone in vanished:
+            for statement in ("DELETE FROM outputs WHERE dir = ?",
+                              "DELETE FROM search_keys WHERE dir = ?",
+                              "DELETE FROM snapshots WHERE dir = ?"):
+                self.db.execute(statement, (gone,))
+            self._writing_marker(gone).unlink(missing_ok=True)
         return vanished
 
     def output_folders(self) -> set[str]:
@@ -256,4 +273,44 @@ class BuildCache:
                              for path, (fingerprint, key) in keys.items()])
 
     def close(self) -> None:
+        if self._pending is not None:
+            self._pending.wait()
         self.db.close()
+
+
+class PendingCommit:
+    """A build's results being stored in a thread (see :meth:`BuildCache.commit`)."""
+
+    def __init__(self, cache: BuildCache, output_dir: str, store: Callable[[], list[str]]):
+        self._cache = cache
+        self._output_dir = output_dir
+        self._vanished: list[str] = []
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._vanished = store()
+            except BaseException as exc:  # raised again by finish(), in the build's thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="portal-cache-commit")
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+        self._cache._pending = None
+
+    def finish(self, snapshot: Snapshot | None) -> list[str]:
+        """Wait for the results, then store ``snapshot`` (the model it names is saved by
+        now); return the output folders, gone since, whose records were dropped (their
+        saved models go too)."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        cache = self._cache
+        if snapshot is not None:
+            with cache.db:
+                cache.db.execute("INSERT INTO snapshots VALUES (?, ?)",
+                                 (self._output_dir, snapshot.dumps()))
+        cache._writing_marker(self._output_dir).unlink(missing_ok=True)
+        return self._vanished

@@ -272,6 +272,11 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
                               unchanged=written.unchanged - renewed)
         clock.lap("write")
 
+        # Stored while the output is listed and the model saved (SQLite runs without the
+        # interpreter's lock); the snapshot, which needs both, follows.
+        pending = cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
+                               outputs=prints, output_dir=str(config.output_dir),
+                               search_keys=keys)
         after = None if inputs is None else list_output(config.output_dir) if listing is None \
             else relist_output(listing, config.output_dir, [*written.changed, *compressed],
                                written.gone)
@@ -293,9 +298,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
                               budget=tuple(over), schedule=site.schedule,
                               page_weights=tuple(weights), images=image_report),
                 model=token, front_matter=front_matter, structure=structure)
-        vanished = cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
-                                outputs=prints, output_dir=str(config.output_dir),
-                                snapshot=snapshot, search_keys=keys)
+        vanished = pending.finish(snapshot)
         prune_models(config.cache_dir, vanished)
         prune_image_cache(image_cache_dir(config.cache_dir), images.keys)
         clock.lap("weight")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from conftest import MINIMAL_CONFIG, NOW, SiteFolder
 from test_incremental import clean_build, comparable
 
+import portal.cache
 import portal.pipeline
 from portal.cache import BuildCache
 from portal.errors import BuildError
@@ -183,6 +185,51 @@ def test_no_shortcut_after_a_build_stopped_while_moving_files_in(news):
     cache = BuildCache(news.root / ".portal-cache", engine_version())
     cache.begin_writing(str(news.output))  # what a build killed mid-write leaves
     cache.close()
+    assert not shortcut(news.build())
+    assert shortcut(news.build())
+
+
+def test_a_build_stopped_between_its_results_and_its_snapshot_is_followed_by_a_right_one(
+        news, tmp_path, monkeypatch):
+    """The results are committed in a thread while the model is saved, the snapshot after:
+    a build stopped in between leaves new fingerprints, no snapshot and its writing marker."""
+    news.build()
+    edit(news, "a.md", "Tin hoạt động", "Thông báo")  # a full build
+
+    def stopped(self, snapshot):
+        self.wait()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(portal.cache.PendingCommit, "finish", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        news.build()
+    monkeypatch.undo()
+    cache = BuildCache(news.root / ".portal-cache", engine_version())
+    assert cache.outputs(str(news.output)) == {}  # the writing marker is still there
+    assert cache.db.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+    assert cache.db.execute("SELECT count(*) FROM outputs WHERE path = ?",
+                            ("chuyen-muc/thong-bao/index.html",)).fetchone() == (1,)
+    cache.close()
+    edit(news, "a.md", "Noi dung A", "Noi dung C")
+    result = news.build()
+    assert not shortcut(result) and not quick(result)
+    assert "Noi dung C" in news.read("tin-tuc/bai-a/index.html")
+    assert "Thông báo" in news.read("tin-tuc/bai-a/index.html")
+    same_as_clean_build(news, tmp_path / "clean")
+    assert shortcut(news.build())
+
+
+def test_a_cache_that_cannot_store_the_results_fails_the_build(news, monkeypatch):
+    news.build()
+    edit(news, "a.md", "Tin hoạt động", "Thông báo")
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(BuildCache, "_store_results", full)
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+        news.build()
+    monkeypatch.undo()
     assert not shortcut(news.build())
     assert shortcut(news.build())
 
