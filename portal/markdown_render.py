@@ -19,6 +19,7 @@ import nh3
 
 from portal.markdown_blocks import use_plain_paragraph_pass
 from portal.markdown_inline import use_plain_text_pass
+from portal.markdown_skips import use_skips
 from portal.markdown_toc import use_toc_on_request
 from portal.vietnamese import markdown_slugify
 
@@ -58,8 +59,9 @@ class MarkdownRenderer:
     """One configured Python-Markdown instance, reset between documents (cheap to reuse)."""
 
     def __init__(self, fast: bool = True) -> None:
-        """``fast`` off: Python-Markdown's block and inline passes exactly as they come (the
-        tests compare both; see ``markdown_blocks.py`` and ``markdown_inline.py``)."""
+        """``fast`` off: Python-Markdown's passes exactly as they come (the tests compare
+        both; see ``markdown_blocks.py``, ``markdown_inline.py``, ``markdown_toc.py`` and
+        ``markdown_skips.py``)."""
         self._md = markdown.Markdown(
             extensions=["tables", "footnotes", "attr_list", "toc", "sane_lists",
                         "fenced_code", "def_list", "abbr"],
@@ -69,17 +71,20 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
-        self._toc = None
+        self._toc = self._skips = None
         if fast:
             use_plain_paragraph_pass(self._md)
             use_plain_text_pass(self._md)
             self._toc = use_toc_on_request(self._md)
+            self._skips = use_skips(self._md)
 
     def convert(self, text: str) -> str:
         """Markdown to raw HTML (not yet safe: :func:`sanitise` must run on it)."""
         self._md.reset()
         if self._toc is not None:
             self._toc.prepare(text)
+        if self._skips is not None:
+            self._skips.prepare(text)
         # The page title is the only h1: a "# heading" in a body becomes an h2.
         return _H1.sub(r"<\1h2", self._md.convert(text))
 
