@@ -17,7 +17,6 @@ usual way. The tests compare both passes on generated and real texts.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import markdown
@@ -35,9 +34,11 @@ LINE_BREAK = "linebreak"
 _STOCK = getattr(InlineProcessor, "_InlineProcessor__handleInline", None)
 
 
-def trigger_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    """A regular expression finding anything one of the patterns ``names`` could match, or
-    ``None`` when one of them is not understood."""
+def trigger_needles(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """What to look for in a piece of text (any one of them) before the patterns ``names``
+    could match it, or ``None`` when one of them is not understood. Plain substring tests:
+    eight of them take a tenth of the time of one regular expression's character class over
+    a Vietnamese paragraph."""
     chars: set[str] = set()
     for name in names:
         if name == LINE_BREAK:
@@ -45,12 +46,15 @@ def trigger_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
         if name not in TRIGGERS:
             return None
         chars.update(TRIGGERS[name])
-    alternatives = []
-    if chars:
-        alternatives.append("[" + re.escape("".join(sorted(chars))) + "]")
-    if LINE_BREAK in names:
-        alternatives.append("  \n")
-    return re.compile("|".join(alternatives) or r"(?!)")
+    return tuple(sorted(chars)) + (("  \n",) if LINE_BREAK in names else ())
+
+
+def has_trigger(data: str, needles: tuple[str, ...]) -> bool:
+    # A loop, not any() over a generator: asked for every piece of text, and 15% faster.
+    for needle in needles:  # noqa: SIM110
+        if needle in data:
+            return True
+    return False
 
 
 def _names(md: markdown.Markdown) -> tuple[str, ...]:
@@ -63,19 +67,19 @@ class PlainTextInlineProcessor(InlineProcessor):
     def __init__(self, md: markdown.Markdown):
         super().__init__(md)
         self._names: tuple[str, ...] = ()
-        self._triggers: re.Pattern[str] | None = None
+        self._triggers: tuple[str, ...] | None = None
 
     def run(self, tree: Any, ancestors: list[str] | None = None) -> Any:
         names = _names(self.md)  # per document: a preprocessor may have added patterns
         if names != self._names:
-            self._names, self._triggers = names, trigger_pattern(names)
+            self._names, self._triggers = names, trigger_needles(names)
         return super().run(tree, ancestors)
 
     # The inline pass calls ``self.__handleInline`` for each piece of text, a name Python
     # spells ``_InlineProcessor__handleInline``: defining it here takes its place.
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if patternIndex == 0 and self._triggers is not None \
-                and self._triggers.search(data) is None:
+                and not has_trigger(data, self._triggers):
             return data
         return _STOCK(self, data, patternIndex)  # type: ignore[misc]
 

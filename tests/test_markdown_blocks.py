@@ -61,10 +61,12 @@ def test_any_document_renders_as_python_markdown_does(text):
 
 
 def test_plain_blocks_are_what_the_pass_sends_straight_to_the_paragraph():
-    assert is_plain("Ủy ban nhân dân xã thông báo.\nDòng thứ hai, số 5.")
+    for block in ("Ủy ban nhân dân xã thông báo.\nDòng thứ hai, số 5.", "a\n    # b",
+                  "a\n12 b", "a\n\t- b", "2023 là năm.", "a\n\nb"):
+        assert is_plain(block), repr(block)
     for block in ("", " thụt", "\tthụt", "a | b", "# a", "a\n> b", "a\n   - b", "a\n1. b",
                   "a\n2) b", "a\n===", "a\n: b", "a\n[x]: /y", "*[A]: b", "a\n_ _ _",
-                  "a\x02b"):
+                  "a\x02b", "a\n ١٢. b", "a\n\n+ b"):
         assert not is_plain(block), repr(block)
 
 

@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
 from markdown.preprocessors import Preprocessor
 
-from portal.markdown_inline import PlainTextInlineProcessor, trigger_pattern, use_plain_text_pass
+from portal.markdown_inline import (
+    PlainTextInlineProcessor,
+    has_trigger,
+    trigger_needles,
+    use_plain_text_pass,
+)
 from portal.markdown_render import MarkdownRenderer
 
 FAST = MarkdownRenderer()
@@ -81,13 +86,14 @@ def test_the_sample_and_hostile_sources_render_as_python_markdown_does():
 
 
 def test_plain_text_is_what_the_pass_skips():
-    triggers = trigger_pattern(("backtick", "escape", "link", "html", "entity", "em_strong",
+    triggers = trigger_needles(("backtick", "escape", "link", "html", "entity", "em_strong",
                                 "linebreak"))
     assert triggers is not None
-    assert triggers.search("Ủy ban nhân dân xã, ngày 09/03/2023 (số 5).") is None
+    assert not has_trigger("Ủy ban nhân dân xã, ngày 09/03/2023 (số 5). a \nb", triggers)
     for text in ("a`b", "a\\b", "a[b", "a<b", "a&b", "a*b", "a_b", "a  \nb"):
-        assert triggers.search(text), text
-    assert trigger_pattern(("link", "mention")) is None
+        assert has_trigger(text, triggers), text
+    assert not has_trigger("a  \nb", trigger_needles(("link", "em_strong")))
+    assert trigger_needles(("link", "mention")) is None
 
 
 class _Mention(InlinePattern):
