@@ -75,13 +75,25 @@ def stage_file(output_dir: Path, staging: Staging, path: str, data: bytes) -> bo
     """Put new bytes in the staging folder, unless the output already holds exactly them;
     say whether they were staged. (Called for every page: plain strings and one system call
     per step, no path objects.)"""
-    if _holds(os.path.join(output_dir, path), data):
+    # A first build (staging not flat) has no output folder to compare with.
+    if staging.flat and _holds(os.path.join(output_dir, path), data):
         return False
     target = staging.path(path)
     if not staging.flat:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _make_folder(os.path.dirname(target))
     _write_new(target, data, staging.private)
     return True
+
+
+def _make_folder(folder: str) -> None:
+    """``os.makedirs(folder, exist_ok=True)`` in one system call when the parent exists, as
+    it does for all but the first page of a section."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
 
 
 def _write_new(target: str, data: bytes, private: bool) -> None:
