@@ -286,10 +286,13 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         warnings = tuple(d for d in diagnostics if not d.is_error)
         snapshot = None
         if inputs is not None and after is not None:
+            # Listed again now that everything is read: a file saved meanwhile may have been
+            # read in either version, so the snapshot must not vouch for it.
+            moved = inputs.moved_since(_list_inputs(site_dir, config, options, engine))
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
                                 SavedModel(site, tuple(outputs), prints, keys, linked))
             snapshot = Snapshot(
-                options=inputs.options, files=inputs.entries(inputs.racy_after_ns),
+                options=inputs.options, files=inputs.entries(inputs.racy_after_ns, moved),
                 racy_after_ns=inputs.racy_after_ns, output=after, built_at=now,
                 valid_until=site.schedule[0].moment if site.schedule else None,
                 report=Report(pages=sum(1 for o in outputs if o.kind == "page"),
@@ -446,7 +449,8 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
     token = write_model(model_path(config.cache_dir, str(output_dir)),
                         SavedModel(site, outputs, prints, keys, linked))
     snapshot = dataclasses.replace(
-        run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns),
+        run.snapshot, files=run.inputs.entries(run.inputs.racy_after_ns,
+                                               run.inputs.stat_again(changed)),
         racy_after_ns=run.inputs.racy_after_ns, output=listing,
         built_at=run.now, model=token,
         report=dataclasses.replace(old, files=len(listing), budget=budget,
@@ -570,24 +574,35 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
             continue
         misses.append((len(parsed), stat, info.st_mtime_ns < racy))
         parsed.append(None)
-    reads = map_in_processes(_read_packed, [sources[index] for index, _, _ in misses],
-                             len(misses))
-    for (index, stat, settled), (packed, found) in zip(misses, reads, strict=True):
-        diagnostics.extend(found)
-        if packed is not None:
-            source = sources[index]
-            parsed[index] = unpack_parse(source, packed)
-            # Cached only if the file was not changed while it was read: a parse stored
-            # under a stat the file no longer has could come back if that stat ever did.
-            if not found and settled and _stat_of(source.path) == stat:
-                cache.store_parsed(source.rel, stat, packed)
+    global _READING
+    _READING = [sources[index] for index, _, _ in misses]
+    try:
+        reads = map_in_processes(_read_packed, range(len(_READING)), len(_READING))
+        for (index, stat, settled), (packed, found, after) in zip(misses, reads, strict=True):
+            diagnostics.extend(found)
+            if packed is not None:
+                source = sources[index]
+                parsed[index] = unpack_parse(source, packed)
+                # Cached only if the file was not changed while it was read: a parse stored
+                # under a stat the file no longer has could come back if that stat ever did.
+                if not found and settled and after == stat:
+                    cache.store_parsed(source.rel, stat, packed)
+    finally:
+        _READING = []
     return [item for item in parsed if item is not None]
 
 
-def _read_packed(source: SourceFile) -> tuple[bytes | None, list[Diagnostic]]:
-    """``read_source``, the parse packed as the cache keeps it: what a worker sends back."""
+_READING: list[SourceFile] = []
+"""The sources being parsed: set before the workers are forked, so only an index crosses to
+them (a path object costs more to send than to parse the file's front matter)."""
+
+
+def _read_packed(index: int) -> tuple[bytes | None, list[Diagnostic], str | None]:
+    """``read_source``, the parse packed as the cache keeps it (what a worker sends back),
+    and the file's stat key once read."""
+    source = _READING[index]
     item, found = read_source(source)
-    return (None if item is None else pack_parse(item)), found
+    return (None if item is None else pack_parse(item)), found, _stat_of(source.path)
 
 
 def _stat_of(path: Path) -> str | None:

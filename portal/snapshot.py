@@ -35,6 +35,8 @@ from pathlib import Path
 from portal.images.settings import ImageReport
 
 RACY_SECONDS = 2.0
+UNREAD = (-2, -2, b"changed while read")
+"""The entry of a file that changed while a build read it: unlike any listed file."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,31 @@ class Inputs:
     _digests: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
     """Content digests read so far: a build asks twice (to compare, then to record)."""
 
-    def entries(self, racy_after_ns: int) -> dict[str, tuple[int, int, bytes]]:
+    def entries(self, racy_after_ns: int, moved: Iterable[str] = ()
+                ) -> dict[str, tuple[int, int, bytes]]:
         """Size and time of every file; the content's digest too for files modified at or
-        after ``racy_after_ns``, which their size and time alone cannot vouch for."""
-        return {item.rel: (item.mtime_ns, item.size, self._digest(item)
-                           if item.mtime_ns >= racy_after_ns else b"")
+        after ``racy_after_ns``, which their size and time alone cannot vouch for. Files
+        ``moved`` while the build read them get an entry no file matches: the build may have
+        read either version, and the listed size and time could come back with the other
+        one (a copy that keeps times, a restore from a backup)."""
+        again = set(moved)
+        return {item.rel: (UNREAD if item.rel in again else (
+                    item.mtime_ns, item.size,
+                    self._digest(item) if item.mtime_ns >= racy_after_ns else b""))
                 for item in self.files}
+
+    def moved_since(self, later: Inputs) -> set[str]:
+        """Files added, removed or changed (by size or time) between this listing and
+        ``later``."""
+        before = {item.rel: (item.mtime_ns, item.size) for item in self.files}
+        after = {item.rel: (item.mtime_ns, item.size) for item in later.files}
+        return {rel for rel in before.keys() | after.keys() if before.get(rel) != after.get(rel)}
+
+    def stat_again(self, rels: Iterable[str]) -> set[str]:
+        """Which of ``rels`` (listed files) are no longer as listed."""
+        wanted = set(rels)
+        return {item.rel for item in self.files if item.rel in wanted
+                and _stat(item.rel, item.path) != item}
 
     def _digest(self, item: FileStat) -> bytes:
         if item.path not in self._digests:
