@@ -594,7 +594,8 @@ def _parse_sources(sources: list[SourceFile], cache: BuildCache,
 
 _READING: list[SourceFile] = []
 """The sources being parsed: set before the workers are forked, so only an index crosses to
-them (a path object costs more to send than to parse the file's front matter)."""
+them (pickling a path object per file was work for the build's own process, which is busy
+receiving the parses meanwhile)."""
 
 
 def _read_packed(index: int) -> tuple[bytes | None, list[Diagnostic], str | None]:
