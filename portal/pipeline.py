@@ -50,6 +50,7 @@ from portal.site import build_site
 from portal.snapshot import (
     RACY_SECONDS,
     Inputs,
+    OutputListing,
     Report,
     Snapshot,
     list_inputs,
@@ -167,24 +168,31 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
     engine = engine_version()
     cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
     staging: Staging | None = None
+    aside: OutputListing | None = None
     try:
         inputs, tampered, listing = None, set[str](), None
         if options.shortcut and not options.clean:
+            # Listed in another process while the inputs and the snapshot are read (and the
+            # saved model loaded, for an edit): the comparison with the snapshot waits for it.
+            aside = OutputListing(config.output_dir) if config.output_dir.is_dir() else None
             inputs = _list_inputs(site_dir, config, options, engine)
             snapshot = cache.snapshot(str(config.output_dir))
-            if snapshot is not None:
-                listing = list_output(config.output_dir)
+            if snapshot is not None and aside is not None:
                 baked = config.ratings is not None and config.ratings.bake
-                changed = None if baked else snapshot.changed(inputs, now, listing)
-                if changed == set():
-                    clock.lap("snapshot")
-                    return _replayed(snapshot.report, config, now, clock, started)
+                changed = None if baked else snapshot.changed_files(inputs, now)
                 if changed and not options.precompress:
                     quick = _rebuild_edits(_Quick(options, config, now, engine, cache,
-                                                   snapshot, inputs, clock, started), changed)
+                                                   snapshot, inputs, clock, started, aside),
+                                           changed)
                     if quick is not None:
                         return quick
+                listing = aside.result()
+                if changed == set() and listing == snapshot.output:
+                    clock.lap("snapshot")
+                    return _replayed(snapshot.report, config, now, clock, started)
                 tampered = snapshot.tampered(listing)
+            elif aside is not None:
+                listing = aside.result()
         if listing is None and not config.output_dir.exists():
             listing = {}  # a first build: nothing to remove, and the listing is what it writes
         clock.lap("config")
@@ -312,6 +320,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
             raise output_error(exc, config.output_dir) from exc
         raise
     finally:
+        if aside is not None:
+            aside.close()
         cache.close()
     return BuildResult(
         output_dir=config.output_dir,
@@ -361,6 +371,9 @@ class _Quick:
     inputs: Inputs
     clock: _StageClock
     started: float
+    listing: OutputListing
+    """The output folder, listed aside: nothing is written unless it is as the snapshot
+    recorded it."""
 
 
 def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
@@ -407,6 +420,8 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
         renewed, todo = _card_todo(model, outputs, fingerprints, global_digest, html_urls,
                                    run.snapshot.output)
+    if run.listing.result() != run.snapshot.output:
+        return None  # a file of the output folder was changed by hand: the usual way
     linked = model.linked | edits.linked
     prints = {**{path: print_ for path, print_ in model.prints.items() if path not in moved},
               **renewed}

@@ -142,9 +142,15 @@ class Snapshot:
         at ``now`` into the ``output`` listed now; ``None`` when more than files differ:
         an option, the moment (outside the window) or the output folder itself. An empty set
         means a build would write exactly what is there."""
+        if output != self.output:
+            return None
+        return self.changed_files(inputs, now)
+
+    def changed_files(self, inputs: Inputs, now: datetime) -> set[str] | None:
+        """:meth:`changed` without looking at the output folder."""
         if now < self.built_at or (self.valid_until is not None and now >= self.valid_until):
             return None
-        if inputs.options != self.options or output != self.output:
+        if inputs.options != self.options:
             return None
         files = inputs.entries(self.racy_after_ns)
         return {rel for rel in files.keys() | self.files.keys()
@@ -176,6 +182,65 @@ def list_output(output_dir: Path) -> dict[str, tuple[int, int]]:
     """The output folder's listing (path → modification time, size): any file added,
     removed, replaced or touched since the last build shows."""
     return {rel: (mtime_ns, size) for rel, _, mtime_ns, size in _scan(str(output_dir))}
+
+
+class OutputListing:
+    """:func:`list_output` in a forked process, started before the build reads its inputs and
+    its snapshot and loads its saved model: listing tens of thousands of files is mostly
+    waiting on system calls, which the other core can do meanwhile. :meth:`result` waits
+    for it (listed here instead where a process cannot be forked, or the listing failed)."""
+
+    def __init__(self, output_dir: Path):
+        self.output_dir = output_dir
+        self._result: dict[str, tuple[int, int]] | None = None
+        self._pid = 0
+        self._pipe = -1
+        if not hasattr(os, "fork"):
+            return
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: listed here when asked
+            os.close(read_end)
+            os.close(write_end)
+            return
+        if pid == 0:  # the child: list, send, leave without running the parent's cleanups
+            status = 1
+            try:
+                os.close(read_end)
+                data = pickle.dumps(list_output(output_dir), pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._pid, self._pipe = pid, read_end
+
+    def close(self) -> None:
+        """Stop waiting for a listing no one asked for (its process ends at once)."""
+        if self._pid:
+            os.close(self._pipe)
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+
+    def result(self) -> dict[str, tuple[int, int]]:
+        if self._result is None:
+            self._result = self._received()
+        return self._result
+
+    def _received(self) -> dict[str, tuple[int, int]]:
+        if not self._pid:
+            return list_output(self.output_dir)
+        try:
+            with os.fdopen(self._pipe, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = 0
+        if status != 0 or not data:
+            return list_output(self.output_dir)
+        return pickle.loads(data)
 
 
 def relist_output(listing: dict[str, tuple[int, int]], output_dir: Path,

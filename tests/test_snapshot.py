@@ -16,11 +16,13 @@ from test_incremental import clean_build, comparable
 
 import portal.cache
 import portal.pipeline
+import portal.snapshot
 from portal.cache import BuildCache
 from portal.errors import BuildError
 from portal.fingerprint import engine_version
 from portal.pipeline import BuildResult
 from portal.render import THEME_DIR
+from portal.snapshot import OutputListing, list_output
 
 
 def shortcut(result: BuildResult) -> bool:
@@ -745,3 +747,55 @@ def test_an_edit_beyond_the_cards_is_refused_before_the_model_is_loaded(news, mo
     monkeypatch.setattr(portal.pipeline, "load_model", refuse)
     assert not quick(news.build())
     assert "Thông báo" in news.read("tin-tuc/bai-a/index.html")
+
+
+def test_an_edit_with_a_file_of_the_output_changed_by_hand_is_built_the_usual_way(
+        news, tmp_path):
+    news.build()
+    edit(news, "a.md", "Noi dung A", "Noi dung E")
+    (news.output / "media/articles/tep.txt").write_text("sửa tay", encoding="utf-8")
+    assert not shortcut(news.build())
+    assert "Noi dung E" in news.read("tin-tuc/bai-a/index.html")
+    assert news.read("media/articles/tep.txt") == "phiên bản 1\n"
+    same_as_clean_build(news, tmp_path / "clean")
+
+
+def test_the_output_is_listed_aside_in_another_process(news):
+    news.build()
+    aside = OutputListing(news.output)
+    assert aside._pid not in (0, os.getpid())
+    assert aside.result() == list_output(news.output) == aside.result()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # reaped
+
+
+def test_a_listing_no_one_asks_for_leaves_no_process(news, tmp_path):
+    for index in range(3000):  # more than a pipe holds: the child waits to be read
+        (tmp_path / f"f{index:04}-{'x' * 40}").write_bytes(b"")
+    aside = OutputListing(tmp_path)
+    aside.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_the_output_is_listed_in_the_build_when_no_process_can_be_made(news, monkeypatch):
+    news.build()
+    parent = os.getpid()
+    listed = portal.snapshot.list_output
+
+    def failing_in_the_child(folder):
+        if os.getpid() != parent:
+            raise OSError("no space left on device")
+        return listed(folder)
+
+    monkeypatch.setattr(portal.snapshot, "list_output", failing_in_the_child)
+    assert OutputListing(news.output).result() == listed(news.output)
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert OutputListing(news.output).result() == listed(news.output)
+    edit(news, "a.md", "Noi dung A", "Noi dung F")
+    assert quick(news.build())
+    assert shortcut(news.build())
