@@ -64,6 +64,16 @@ def files_digest(folders: Iterable[Path], extra: Iterable[Path] = ()) -> str:
     return _hash(*parts)
 
 
+_LAYOUTS: dict[tuple[type, tuple[str, ...]], tuple[bytes, tuple[tuple[str, bytes], ...]]] = {}
+"""Per type and field list: the encoded type name and field names (``Fingerprints._fields``,
+called for every article twice)."""
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def _repr(value: Any) -> bytes:
     return repr(value).encode()
 
@@ -172,9 +182,16 @@ class Fingerprints:
             found = self._other[key] = self._fields(value, names)
         return found
 
-    def _fields(self, value: Any, names: Iterable[str]) -> bytes:
-        return type(value).__name__.encode() + b"(" + b",".join(
-            [name.encode() + b"=" + self._value(getattr(value, name)) for name in names]) + b")"
+    def _fields(self, value: Any, names: tuple[str, ...]) -> bytes:
+        kind = type(value)
+        layout = _LAYOUTS.get((kind, names))
+        if layout is None:
+            layout = _LAYOUTS[kind, names] = (kind.__name__.encode() + b"(", tuple(
+                (name, name.encode() + b"=") for name in names))
+        start, fields = layout
+        value_of = self._value
+        return start + b",".join([key + value_of(getattr(value, name))
+                                  for name, key in fields]) + b")"
 
     def _card_digest(self, article: Article) -> bytes:
         key = id(article)
@@ -186,8 +203,7 @@ class Fingerprints:
     def _full_article(self, article: Article) -> bytes:
         key = id(article)
         if key not in self._full:
-            names = [f.name for f in dataclasses.fields(article)]
-            self._full[key] = _hash(self._fields(article, names),
+            self._full[key] = _hash(self._fields(article, _field_names(type(article))),
                                     self._rating(article)).encode()
         return self._full[key]
 
@@ -200,6 +216,6 @@ class Fingerprints:
         """Everything but its article list: the pages that list them carry their own items."""
         key = id(campaign)
         if key not in self._campaign:
-            names = [f.name for f in dataclasses.fields(campaign) if f.name != "articles"]
+            names = tuple(name for name in _field_names(type(campaign)) if name != "articles")
             self._campaign[key] = _hash(self._fields(campaign, names)).encode()
         return self._campaign[key]
