@@ -4,13 +4,16 @@
 
 writes a complete site folder (``site.toml`` + ``content/``) with N articles of 300–1,200 words
 (headings, lists, links to other articles, front matter with categories and tags), a few
-campaigns the articles join, and a handful of pages. The same N and seed always give the same
-bytes, so timings compare like with like.
+campaigns the articles join, a handful of pages, and three photo albums of three web-sized
+photos each (640×480 JPEG: the albums' pages, strip and pictures are built, while the cost
+of encoding large photos is measured apart, by ``images.py``). The same N and seed always give
+the same bytes (the photos: with the same Pillow), so timings compare like with like.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import shutil
 from dataclasses import dataclass
@@ -146,7 +149,48 @@ def write_corpus(count: int, folder: Path, seed: int = 1) -> Corpus:
         body = article_body(rng, index, count, rng.randint(300, 1200))
         (folder / f"content/articles/bai-{index:06d}.md").write_text(
             "---\n" + "\n".join(front) + "\n---\n\n" + body, encoding="utf-8")
+    write_albums(folder / "content/albums", random.Random(seed + 1), start + timedelta(days=days))
     return Corpus(folder, count, tuple(campaigns))
+
+
+ALBUMS = 3
+PHOTOS = 3
+PHOTO_SIZE = (640, 480)
+
+
+def write_albums(albums: Path, rng: random.Random, latest: date) -> None:
+    """Albums of generated photos, dated in the archive's last months (the home page's strip
+    shows them). Their own random stream: the articles are the same with or without them."""
+    for number in range(ALBUMS):
+        folder = albums / f"album-{number + 1:02d}"
+        folder.mkdir(parents=True)
+        photos = []
+        for index in range(PHOTOS):
+            name = f"anh-{index + 1:02d}.jpg"
+            (folder / name).write_bytes(photo(rng))
+            photos.append(f"  - file: {name}\n    caption: \"{paragraph(rng, 1)}\"")
+        when = latest - timedelta(days=30 * (number + 1))
+        (folder / "index.md").write_text(
+            f"---\ntitle: \"Hình ảnh {rng.choice(OBJECTS)} (số {number + 1})\"\n"
+            f"date: {when.isoformat()}\nphotos:\n" + "\n".join(photos) + "\n---\n\n"
+            f"{paragraph(rng, 2)}\n", encoding="utf-8")
+
+
+def photo(rng: random.Random) -> bytes:
+    """A JPEG of coloured shapes: deterministic, and as costly to encode as a photo's size."""
+    # Imported here: only album photos need Pillow, which the publisher installs anyway.
+    from PIL import Image, ImageDraw
+
+    width, height = PHOTO_SIZE
+    image = Image.new("RGB", PHOTO_SIZE, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(width), rng.randrange(height)
+        draw.ellipse([x, y, x + rng.randint(20, 200), y + rng.randint(20, 150)],
+                     fill=tuple(rng.randrange(256) for _ in range(3)))
+    data = io.BytesIO()
+    image.save(data, "JPEG", quality=85)
+    return data.getvalue()
 
 
 def main() -> None:
