@@ -15,7 +15,16 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps
+# The plugins of the formats written are imported here, before workers are forked: saving to
+# a format not registered yet makes Pillow import every plugin it has, 20 ms in each worker.
+from PIL import (  # noqa: F401
+    Image,
+    ImageCms,
+    ImageOps,
+    JpegImagePlugin,
+    PngImagePlugin,
+    WebPImagePlugin,
+)
 
 from portal.errors import BuildError
 from portal.images.plan import ImageJob, full_name, rendition_name, unreadable
