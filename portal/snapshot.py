@@ -23,9 +23,11 @@ modified in the output folder changes its listing, so the next build repairs it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
+import signal
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -221,6 +223,8 @@ class OutputListing:
         """Stop waiting for a listing no one asked for (its process ends at once)."""
         if self._pid:
             os.close(self._pipe)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
             self._pid = 0
 

@@ -188,3 +188,38 @@ def test_the_sample_site_publishes_no_photo_metadata(tmp_path):
             assert not image.getexif() and "exif" not in image.info, path
     with Image.open(tmp_path / "out/album/le-ra-quan-tan-binh-2024/anh-04.jpg") as upright:
         assert upright.size == (640, 960)
+
+
+def _batched(pixels: list[int], workers: int = 2) -> list[list[int]]:
+    from types import SimpleNamespace
+
+    from portal.images.process import batches
+    return [[job.pixels for job in batch]
+            for batch in batches([SimpleNamespace(pixels=p) for p in pixels], workers)]
+
+
+def test_photos_are_made_in_batches_bounded_by_pixels_one_per_worker_at_least():
+    """A worker process per batch, not per photo: forking the build per web-sized photo cost
+    more than the photo's files."""
+    assert _batched([300_000] * 9) == [[300_000] * 5, [300_000] * 4]
+    assert _batched([24_000_000] * 3) == [[24_000_000]] * 3
+    assert _batched([6_000_000] * 10) == [[6_000_000] * 4, [6_000_000] * 4, [6_000_000] * 2]
+    assert _batched([30_000_000, 1_000_000, 1_000_000]) == [[30_000_000],
+                                                             [1_000_000, 1_000_000]]
+    assert _batched([]) == []
+
+
+def test_a_bad_photo_in_a_batch_is_named_and_the_others_are_made(site):
+    album(site, "\n".join(f"  - {{file: {n}.jpg, caption: Ảnh {n}}}" for n in "abcde"))
+    for seed, name in enumerate("abcde"):
+        make_photo(site.root / f"content/albums/hop-mat/{name}.jpg", (500, 400), seed)
+    bad = site.root / "content/albums/hop-mat/c.jpg"
+    whole = bad.read_bytes()
+    bad.write_bytes(whole[:3000])
+    with pytest.raises(BuildError) as caught:
+        site.build()
+    assert [(d.path, d.line) for d in caught.value.errors] == [(ALBUM, 7)]
+    assert "content/albums/hop-mat/c.jpg" in str(caught.value.errors[0])
+    bad.write_bytes(whole)
+    again = site.build()
+    assert (again.images.encoded, again.images.reused) == (1, 4)  # the others were made

@@ -42,6 +42,8 @@ class ImageJob:
     fallback: str
     widths: tuple[int, ...]
     settings: ImageSettings
+    pixels: int = 0
+    """The source's width × height: what decoding it costs in memory and time."""
 
     def file(self, name: str) -> Path:
         return self.folder / name
@@ -81,7 +83,7 @@ def plan_images(assets: Iterable[Asset], cache_root: Path, site_dir: Path,
         folder = cache_root / key[:2] / key
         widths = tuple(w for w in settings.widths if w < width)
         job = jobs.setdefault(key, ImageJob(asset.source, where, key, folder, full_format,
-                                            fallback, widths, settings))
+                                            fallback, widths, settings, width * height))
         pictures.append(_picture(asset.url, width, height, job))
     return ImagePlan(tuple(jobs.values()), tuple(pictures)), found
 
