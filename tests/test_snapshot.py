@@ -763,19 +763,22 @@ def test_an_edit_with_a_file_of_the_output_changed_by_hand_is_built_the_usual_wa
 def test_the_output_is_listed_aside_in_another_process(news):
     news.build()
     aside = OutputListing(news.output)
-    assert aside._pid not in (0, os.getpid())
+    child = aside._pid
+    assert child not in (0, os.getpid())
     assert aside.result() == list_output(news.output) == aside.result()
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # reaped
+        os.waitpid(child, os.WNOHANG)  # reaped
 
 
 def test_a_listing_no_one_asks_for_leaves_no_process(news, tmp_path):
     for index in range(3000):  # more than a pipe holds: the child waits to be read
         (tmp_path / f"f{index:04}-{'x' * 40}").write_bytes(b"")
     aside = OutputListing(tmp_path)
+    child = aside._pid
+    assert child
     aside.close()
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+        os.waitpid(child, os.WNOHANG)  # reaped
 
 
 def test_the_output_is_listed_in_the_build_when_no_process_can_be_made(news, monkeypatch):
