@@ -1,6 +1,7 @@
 """Skipping Python-Markdown's whole-text passes (``portal/markdown_skips.py``) gives exactly
 its output: on texts with and without each pass's characters, on generated texts made of
-them, on the sample and hostile sites' sources, and with another processor under a name."""
+them, and with another processor under a name. (The sample and hostile sites' sources are
+compared in ``test_markdown_inline.py``, with every fast pass on.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.preprocessors import Preprocessor
-from test_markdown_inline import _bodies
 
 from portal.markdown_render import MarkdownRenderer
 from portal.markdown_skips import use_skips
@@ -55,13 +55,6 @@ PIECES = st.lists(st.sampled_from(
 def test_any_text_renders_as_python_markdown_does(pieces):
     text = "".join(pieces)
     assert FAST.convert(text) == STOCK.convert(text)
-
-
-def test_the_sample_and_hostile_sources_render_as_python_markdown_does():
-    bodies = _bodies()
-    assert len(bodies) > 20
-    for name, text in bodies:
-        assert FAST.convert(text) == STOCK.convert(text), name
 
 
 def test_the_passes_run_when_their_characters_are_there(monkeypatch):
