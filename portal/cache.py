@@ -19,8 +19,10 @@ Everything is written at the end of a successful build, after its files are in p
 failed build changes nothing here either. A full build stores its results in one transaction,
 run in a thread (:meth:`BuildCache.commit`: SQLite writes without holding the interpreter,
 while the build lists its output and saves its model), and its snapshot in a second one
-(:meth:`PendingCommit.finish`); stopped in between, the cache holds the new fingerprints and no
-snapshot, so the next build plans everything and renders what the fingerprints say changed.
+(:meth:`PendingCommit.finish`), which also removes the mark :meth:`BuildCache.begin_writing`
+left: a build stopped in between leaves no snapshot and that mark, so the next build renders
+every page again and compares it with what is on disk, as after a build stopped while it moved
+files in.
 """
 
 from __future__ import annotations
