@@ -221,12 +221,14 @@ class OutputListing:
 
     def close(self) -> None:
         """Stop waiting for a listing no one asked for (its process ends at once)."""
-        if self._pid:
-            os.close(self._pipe)
+        pid, pipe = self._pid, self._pipe
+        self._pid, self._pipe = 0, -1
+        if pid:
+            os.close(pipe)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._pid = 0
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: reaped already
+                os.waitpid(pid, 0)
 
     def result(self) -> dict[str, tuple[int, int]]:
         if self._result is None:
@@ -234,14 +236,19 @@ class OutputListing:
         return self._result
 
     def _received(self) -> dict[str, tuple[int, int]]:
-        if not self._pid:
+        pid, pipe = self._pid, self._pipe
+        self._pid, self._pipe = 0, -1  # handed over: close() must not close the pipe again
+        if not pid:
             return list_output(self.output_dir)
+        status = 1
         try:
-            with os.fdopen(self._pipe, "rb") as pipe:
-                data = pipe.read()
+            with os.fdopen(pipe, "rb") as stream:
+                data = stream.read()
         finally:
-            _, status = os.waitpid(self._pid, 0)
-            self._pid = 0
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:  # SIGCHLD ignored: the child was reaped unseen
+                status = 0
         if status != 0 or not data:
             return list_output(self.output_dir)
         return pickle.loads(data)

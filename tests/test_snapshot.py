@@ -802,3 +802,18 @@ def test_the_output_is_listed_in_the_build_when_no_process_can_be_made(news, mon
     edit(news, "a.md", "Noi dung A", "Noi dung F")
     assert quick(news.build())
     assert shortcut(news.build())
+
+
+def test_the_output_is_listed_when_children_are_reaped_unseen(news):
+    """A launcher that ignores SIGCHLD passes that on: waiting for the child then fails."""
+    import signal
+    news.build()
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert OutputListing(news.output).result() == list_output(news.output)
+        aside = OutputListing(news.output)
+        aside.close()
+        aside.close()
+        assert shortcut(news.build())
+    finally:
+        signal.signal(signal.SIGCHLD, before)
