@@ -31,6 +31,8 @@ PAGEFIND_VERSION = version("pagefind")
 INDEXED_TEMPLATES = ("article.html", "campaign.html", "page.html")
 TRASH = ".trash-"
 """Prefix of cached bundles on their way out (see ``build_search_index``)."""
+SCRATCH = "portal-search-pages-"
+"""Prefix of the folders Pagefind reads pages from, followed by the building process's id."""
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.")
 """Pagefind's ready-made interfaces: the theme has its own accessible search page."""
 
@@ -166,7 +168,9 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
     if executable is None:
         raise OutputError("search index: the Pagefind binary is missing: "
                           "python -m pip install 'pagefind[bin]'")
-    with tempfile.TemporaryDirectory(prefix="portal-search-pages-", dir=_scratch()) as folder:
+    scratch = _scratch()
+    remove_abandoned_scratch(scratch)
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=scratch) as folder:
         root = Path(folder)
         for path, html in pages:
             target = root / path
@@ -179,6 +183,34 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
         )
     if result.returncode != 0:
         raise OutputError(f"search index: Pagefind failed: {result.stdout}{result.stderr}")
+
+
+def remove_abandoned_scratch(scratch: str | None) -> None:
+    """Remove the page folders of builds killed while Pagefind ran (their process is gone).
+
+    A killed process cannot clean up after itself, and in ``/dev/shm`` what it leaves holds
+    memory until the machine restarts: each build sweeps what dead builds left. A folder is
+    named after the process that made it; one whose process still runs (or whose number was
+    given to another process) is left alone."""
+    root = Path(scratch if scratch is not None else tempfile.gettempdir())
+    try:
+        names = [entry.name for entry in os.scandir(root) if entry.name.startswith(SCRATCH)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(SCRATCH):].partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(root / name, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: not ours to judge
+    return True
 
 
 def _scratch() -> str | None:

@@ -3,6 +3,9 @@ be the index Pagefind makes from the whole pages."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,21 @@ def test_a_bundle_half_deleted_by_a_killed_build_is_never_reused(news, monkeypat
     path.write_text(original, encoding="utf-8")
     news.build()
     assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
+
+
+def test_page_folders_left_by_killed_builds_are_removed(news, monkeypatch, tmp_path):
+    """Pagefind reads pages from a folder in memory (``/dev/shm``); a build killed meanwhile
+    leaves it there, holding memory until the machine restarts. The next build removes it."""
+    scratch = tmp_path / "shm"
+    scratch.mkdir()
+    monkeypatch.setattr(search_module, "_scratch", lambda: str(scratch))
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = scratch / f"{search_module.SCRATCH}{finished.stdout.strip()}-abcd1234"
+    alive = scratch / f"{search_module.SCRATCH}{os.getppid()}-efgh5678"
+    other = scratch / "another-program-1"
+    for folder in (dead, alive, other):
+        (folder / "tin-tuc/bai-1").mkdir(parents=True)
+        (folder / "tin-tuc/bai-1/index.html").write_text("<html></html>", encoding="utf-8")
+    news.build()
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([alive.name, other.name])
