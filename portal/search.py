@@ -29,6 +29,10 @@ from portal.plan import SEARCH_FOLDER, Output
 
 PAGEFIND_VERSION = version("pagefind")
 INDEXED_TEMPLATES = ("article.html", "campaign.html", "page.html")
+BUNDLE = "@"
+"""Between a cached bundle's shard and its digest (``2020-2021@…``)."""
+STAGING = ".staging-"
+"""Prefix of a cached bundle being copied, followed by the building process's id."""
 TRASH = ".trash-"
 """Prefix of cached bundles on their way out (see ``build_search_index``)."""
 SCRATCH = "portal-search-pages-"
@@ -81,9 +85,11 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
         groups.setdefault(shard, []).append((path, key))
     root = cache_dir / "search"
     root.mkdir(parents=True, exist_ok=True)
-    bundles = {shard: _bundle(root, group, language, load) for shard, group in groups.items()}
+    bundles = {shard: _bundle(root, shard, group, language, load)
+               for shard, group in groups.items()}
     for old in root.iterdir():
-        if old in bundles.values() or old.name.startswith(".staging-"):
+        if old in bundles.values() or (old.name.startswith(STAGING)
+                                       and not _abandoned(old.name[len(STAGING):])):
             continue
         if not old.name.startswith(TRASH):
             # Out of the way first, under a name no build looks up: a build killed while
@@ -111,19 +117,54 @@ def is_content_named(path: str) -> bool:
     return path.endswith((".pf_fragment", ".pf_index", ".pf_filter", ".pf_meta"))
 
 
-def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
+def _bundle(root: Path, shard: str, pages: list[tuple[str, str]], language: str,
             load: Callable[[str], bytes]) -> Path:
-    """The cached Pagefind bundle of one shard, built first when its pages changed."""
-    cached = root / _digest(pages, language)
-    if not cached.is_dir():
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    """The cached Pagefind bundle of one shard, built first when its pages changed.
+
+    Pagefind writes the bundle in memory (see :func:`_scratch`): on a disk, its threads
+    creating some 2,000 files at once took a second more for a 2,000-page shard than the
+    indexing alone (3.4 s instead of 2.4 s), while copying them afterwards takes 0.1 s. Files
+    named by their content that the shard's previous bundle already holds are linked, not
+    copied: after an edit, nearly all of them."""
+    cached = root / f"{shard}{BUNDLE}{_digest(pages, language)}"
+    if cached.is_dir():
+        return cached
+    scratch = _scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=scratch) as made:
+        _run_pagefind([(path, index_view(load(path))) for path, _ in pages], language,
+                      Path(made))
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=root))
         try:
-            _run_pagefind([(path, index_view(load(path))) for path, _ in pages], language,
-                          staging)
+            _copy_bundle(Path(made), staging, _previous_bundle(root, shard))
             staging.rename(cached)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return cached
+
+
+def _previous_bundle(root: Path, shard: str) -> Path | None:
+    """The shard's bundle of an earlier build, if still in the cache."""
+    for entry in os.scandir(root):
+        if entry.name.startswith(f"{shard}{BUNDLE}"):
+            return Path(entry.path)
+    return None
+
+
+def _copy_bundle(made: Path, target: Path, previous: Path | None) -> None:
+    """Copy a bundle Pagefind made into the cache, linking the content-named files that
+    ``previous`` holds with the same name and size (so the same bytes)."""
+    for rel in _files(made):
+        source, copy = made / rel, target / rel
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if previous is not None and is_content_named(rel):
+            try:
+                old = previous / rel
+                if old.stat().st_size == source.stat().st_size:
+                    os.link(old, copy)
+                    continue
+            except OSError:
+                pass  # not there, or no hard links on this file system: copied
+        shutil.copyfile(source, copy)
 
 
 _BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?\sdata-pagefind-body\b")
@@ -198,9 +239,14 @@ def remove_abandoned_scratch(scratch: str | None) -> None:
     except OSError:
         return
     for name in names:
-        pid = name[len(SCRATCH):].partition("-")[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if _abandoned(name[len(SCRATCH):]):
             shutil.rmtree(root / name, ignore_errors=True)
+
+
+def _abandoned(suffix: str) -> bool:
+    """Whether a temporary folder named ``<prefix><process id>-…`` outlived its process."""
+    pid = suffix.partition("-")[0]
+    return pid.isdigit() and not _running(int(pid))
 
 
 def _running(pid: int) -> bool:
