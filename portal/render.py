@@ -40,6 +40,7 @@ from portal.parallel import forked_pool, worker_count
 from portal.plan import Output
 from portal.ratings.published import render_published
 from portal.structured_data import news_article
+from portal.template_context import TemplateContext
 from portal.vietnamese import format_size
 from portal.write import Staging, stage_file
 
@@ -90,6 +91,7 @@ def make_environment(site: Site, asset_names: Mapping[str, str] | None = None
                                          engine_templates_dir(engine_version())),
     )
 
+    env.context_class = TemplateContext
     links: dict[str, str] = {}  # the same paths are linked from thousands of pages
 
     def url(path: str) -> str:
