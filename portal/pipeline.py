@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from portal.assets import AssetPlan, collect_static, plan_assets
@@ -68,6 +69,9 @@ from portal.write import (
     staging_for,
     write_output,
 )
+
+if TYPE_CHECKING:  # Pillow is imported only by builds that make images
+    from portal.images.process import ImageWork
 
 Progress = Callable[[str, int, int], None]
 SEARCH_PREFIX = SEARCH_FOLDER + "/"
@@ -169,6 +173,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
     cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
     staging: Staging | None = None
     aside: OutputListing | None = None
+    image_work: ImageWork | None = None
     try:
         inputs, tampered, listing = None, set[str](), None
         if options.shortcut and not options.clean:
@@ -217,15 +222,14 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
 
         # Imported here: Pillow costs 20 ms of every start, and quick rebuilds make no images.
         from portal.images.plan import plan_images
-        from portal.images.process import make_images
+        from portal.images.process import start_images
 
         images, found = plan_images(site.assets, image_cache_dir(config.cache_dir), site_dir,
                                     DEFAULT_SETTINGS)
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         site = replace(site, pictures=images.pictures)
-        image_report = make_images(images.jobs, site_dir)
-        clock.lap("images")
+        image_work = start_images(images.jobs, site_dir)  # made while the pages render
 
         assets = plan_assets(static_files(site_dir))
         outputs, found = plan_outputs(site, sorted(assets.sources.items()))
@@ -258,6 +262,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
             _page_reader(staging, staged, config.output_dir), config)
         index_staged = _stage_index(index, config.output_dir, staging, tampered)
         clock.lap("search")
+        image_report = image_work.result()
+        clock.lap("images")
 
         copies = {o.path: o.source for o in outputs if o.kind == "copy" and o.source
                   and o.path not in assets.rewritten}
@@ -320,6 +326,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
             raise output_error(exc, config.output_dir) from exc
         raise
     finally:
+        if image_work is not None:
+            image_work.close()
         if aside is not None:
             aside.close()
         cache.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,22 @@ def test_a_bad_photo_in_a_batch_is_named_and_the_others_are_made(site):
     bad.write_bytes(whole)
     again = site.build()
     assert (again.images.encoded, again.images.reused) == (1, 4)  # the others were made
+
+
+def test_photos_made_while_a_failing_build_renders_leave_no_worker_behind(site):
+    """Photos are made in the background while the pages render; a page that fails to render
+    stops the build, and with it the workers (nothing is written). The next build makes them."""
+    album(site, "\n".join(f"  - {{file: {n}.jpg, caption: Ảnh {n}}}" for n in "abcd"))
+    for seed, name in enumerate("abcd"):
+        make_photo(site.root / f"content/albums/hop-mat/{name}.jpg", (900, 600), seed)
+    site.write("templates/album.html", "{% extends 'base.html' %}"
+                                       "{% block main %}{{ khong_co }}{% endblock %}\n")
+    with pytest.raises(BuildError) as caught:
+        site.build()
+    assert "'khong_co' is undefined" in str(caught.value)
+    assert multiprocessing.active_children() == []
+    assert not site.output.exists()
+    (site.root / "templates/album.html").unlink()
+    again = site.build()
+    assert again.images.encoded + again.images.reused == 4
+    assert len(published_images(site.output / "album/hop-mat")) == 4 * 5

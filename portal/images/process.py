@@ -1,18 +1,21 @@
 """Making the files of one image job with Pillow: orientation applied, colour converted to
 sRGB, every metadata block left behind, responsive copies never wider than the source.
 
-Each job runs in a worker process of its own (a fresh process per image), so a 40-megapixel
-photo's pixels are freed when its job ends, and at most ``workers`` photos are in memory.
+Jobs run in worker processes, a fresh one per batch of photos (see :func:`batches`), so a
+40-megapixel photo's pixels are freed when its batch ends, and at most ``workers`` photos are
+in memory. They run in the background while the build plans and renders (:func:`start_images`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 # The plugins of the formats written are imported here, before workers are forked: saving to
@@ -45,24 +48,62 @@ def make_images(jobs: Iterable[ImageJob], site_dir: Path,
                 workers: int = MAX_WORKERS) -> ImageReport:
     """Run the jobs the cache does not hold yet in a bounded pool; raise :class:`BuildError`
     naming every image that could not be read."""
+    work = start_images(jobs, site_dir, workers)
+    try:
+        return work.result()
+    finally:
+        work.close()
+
+
+def start_images(jobs: Iterable[ImageJob], site_dir: Path,
+                 workers: int = MAX_WORKERS) -> ImageWork:
+    """Start the jobs the cache does not hold yet; :meth:`ImageWork.result` waits for them.
+
+    The build plans, fingerprints and renders meanwhile: its main process works alone for
+    part of that time, and the photos use the core it leaves idle."""
     jobs = list(jobs)
     todo = [job for job in jobs if not is_cached(job)]
     count = min(workers, len(todo), os.cpu_count() or 1)
+    work = ImageWork(jobs, todo, site_dir)
     if count > 1 and "fork" in multiprocessing.get_all_start_methods():
         # A process per batch: the memory of a big photo goes back when its batch ends.
-        with forked_pool(count, maxtasksperchild=1) as pool:
-            results = [result for batch in pool.imap_unordered(_run_batch,
-                                                               batches(todo, count))
-                       for result in batch]
+        pool = work._pool.enter_context(forked_pool(count, maxtasksperchild=1))
+        work._pending = pool.map_async(_run_batch, batches(todo, count), chunksize=1)
+        pool.close()
     else:
-        results = [_run(job) for job in todo]
-    problems = dict(results)
-    failures = [unreadable(job.where, job.source, site_dir, problem) for job in todo
-                if (problem := problems[job.key]) is not None]
-    if failures:
-        raise BuildError(sorted(failures, key=lambda d: (d.path, d.line)))
-    files = sum(1 + 2 * len(job.widths) for job in jobs)
-    return ImageReport(encoded=len(todo), reused=len(jobs) - len(todo), files=files)
+        work._results = [_run(job) for job in todo]
+    return work
+
+
+class ImageWork:
+    """Images being made by worker processes while the build goes on."""
+
+    def __init__(self, jobs: list[ImageJob], todo: list[ImageJob], site_dir: Path):
+        self.jobs, self.todo, self.site_dir = jobs, todo, site_dir
+        self._pool = contextlib.ExitStack()
+        self._pending: AsyncResult[list[list[tuple[str, BaseException | None]]]] | None = None
+        self._results: list[tuple[str, BaseException | None]] | None = None
+
+    def result(self) -> ImageReport:
+        """Wait for the images; raise :class:`BuildError` naming every image that could not
+        be read."""
+        if self._results is None:
+            assert self._pending is not None
+            self._results = [result for batch in self._pending.get() for result in batch]
+            self.close()
+        problems = dict(self._results)
+        failures = [unreadable(job.where, job.source, self.site_dir, problem)
+                    for job in self.todo if (problem := problems[job.key]) is not None]
+        if failures:
+            raise BuildError(sorted(failures, key=lambda d: (d.path, d.line)))
+        files = sum(1 + 2 * len(job.widths) for job in self.jobs)
+        return ImageReport(encoded=len(self.todo), reused=len(self.jobs) - len(self.todo),
+                           files=files)
+
+    def close(self) -> None:
+        """Stop the workers (a failed build does not wait for its photos: a half-made one is
+        left in a temporary folder that the next successful build removes)."""
+        self._pool.close()
 
 
 BATCH_PIXELS = 24_000_000
