@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,23 @@ def test_photos_made_while_a_failing_build_renders_leave_no_worker_behind(site):
     again = site.build()
     assert again.images.encoded + again.images.reused == 4
     assert len(published_images(site.output / "album/hop-mat")) == 4 * 5
+
+
+def test_big_photos_are_made_before_the_pages_render(site, monkeypatch):
+    """Over ``BACKGROUND_PIXELS`` in all, photos are made first, alone (their workers' memory
+    must not add to the rendering workers'): a build that then fails to render has made them."""
+    import portal.images.process as process
+
+    monkeypatch.setattr(process, "BACKGROUND_PIXELS", 900 * 600)
+    made = process.make_job
+    monkeypatch.setattr(process, "make_job", lambda job: (time.sleep(0.3), made(job)))  # slow
+    album(site, "\n".join(f"  - {{file: {n}.jpg, caption: Ảnh {n}}}" for n in "abcd"))
+    for seed, name in enumerate("abcd"):
+        make_photo(site.root / f"content/albums/hop-mat/{name}.jpg", (900, 600), seed)
+    site.write("templates/album.html", "{% extends 'base.html' %}"
+                                       "{% block main %}{{ khong_co }}{% endblock %}\n")
+    with pytest.raises(BuildError):
+        site.build()
+    (site.root / "templates/album.html").unlink()
+    again = site.build()
+    assert (again.images.encoded, again.images.reused) == (0, 4)

@@ -59,8 +59,10 @@ def start_images(jobs: Iterable[ImageJob], site_dir: Path,
                  workers: int = MAX_WORKERS) -> ImageWork:
     """Start the jobs the cache does not hold yet; :meth:`ImageWork.result` waits for them.
 
-    The build plans, fingerprints and renders meanwhile: its main process works alone for
-    part of that time, and the photos use the core it leaves idle."""
+    Web-sized photos (:data:`BACKGROUND_PIXELS` in all) are made while the build plans,
+    fingerprints and renders: its main process works alone for part of that time, and the
+    photos use the core it leaves idle. Bigger ones are made first, alone: their workers'
+    memory must not add to the rendering workers'."""
     jobs = list(jobs)
     todo = [job for job in jobs if not is_cached(job)]
     count = min(workers, len(todo), os.cpu_count() or 1)
@@ -70,6 +72,8 @@ def start_images(jobs: Iterable[ImageJob], site_dir: Path,
         pool = work._pool.enter_context(forked_pool(count, maxtasksperchild=1))
         work._pending = pool.map_async(_run_batch, batches(todo, count), chunksize=1)
         pool.close()
+        if sum(job.pixels for job in todo) > BACKGROUND_PIXELS:
+            work.wait()
     else:
         work._results = [_run(job) for job in todo]
     return work
@@ -84,14 +88,18 @@ class ImageWork:
         self._pending: AsyncResult[list[list[tuple[str, BaseException | None]]]] | None = None
         self._results: list[tuple[str, BaseException | None]] | None = None
 
-    def result(self) -> ImageReport:
-        """Wait for the images; raise :class:`BuildError` naming every image that could not
-        be read."""
+    def wait(self) -> list[tuple[str, BaseException | None]]:
+        """Each job's key and problem (``None`` when its files were made)."""
         if self._results is None:
             assert self._pending is not None
             self._results = [result for batch in self._pending.get() for result in batch]
             self.close()
-        problems = dict(self._results)
+        return self._results
+
+    def result(self) -> ImageReport:
+        """Wait for the images; raise :class:`BuildError` naming every image that could not
+        be read."""
+        problems = dict(self.wait())
         failures = [unreadable(job.where, job.source, self.site_dir, problem)
                     for job in self.todo if (problem := problems[job.key]) is not None]
         if failures:
@@ -108,6 +116,9 @@ class ImageWork:
 
 BATCH_PIXELS = 24_000_000
 """Source pixels one worker process decodes before it makes way for a fresh one."""
+BACKGROUND_PIXELS = 24_000_000
+"""Source pixels, all photos together, made in the background while pages render (about
+150 MB of worker memory at most: two phone photos, or eighty web-sized ones)."""
 
 
 def batches(jobs: list[ImageJob], workers: int) -> list[list[ImageJob]]:
