@@ -32,7 +32,7 @@ from portal.images.settings import DEFAULT_SETTINGS, ImageReport
 from portal.markdown_render import SETTINGS
 from portal.model import ScheduledChange, Site
 from portal.model_store import SavedModel, load_model, model_path, prune_models, write_model
-from portal.parallel import map_in_processes
+from portal.parallel import map_in_processes, start_thread
 from portal.parse import ParsedSource, read_source
 from portal.plan import (
     SEARCH_FOLDER,
@@ -294,17 +294,21 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         after = None if inputs is None else list_output(config.output_dir) if listing is None \
             else relist_output(listing, config.output_dir, [*written.changed, *compressed],
                                written.gone)
-        weights = measure_weights(site, config.output_dir, after)
-        over = over_budget(weights, config.budget_page_kb, CONFIG_FILE, _budget_line(site_dir))
-        diagnostics.extend(over)
-        warnings = tuple(d for d in diagnostics if not d.is_error)
-        snapshot = None
+        # Weighed in a thread (brotli and gzip run without the interpreter's lock) while the
+        # inputs are listed again and the model saved.
+        weighed = start_thread(measure_weights, site, config.output_dir, after)
         if inputs is not None and after is not None:
             # Listed again now that everything is read: a file saved meanwhile may have been
             # read in either version, so the snapshot must not vouch for it.
             moved = inputs.moved_since(_list_inputs(site_dir, config, options, engine))
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
                                 SavedModel(site, tuple(outputs), prints, keys, linked))
+        weights = weighed()
+        over = over_budget(weights, config.budget_page_kb, CONFIG_FILE, _budget_line(site_dir))
+        diagnostics.extend(over)
+        warnings = tuple(d for d in diagnostics if not d.is_error)
+        snapshot = None
+        if inputs is not None and after is not None:
             snapshot = Snapshot(
                 options=inputs.options, files=inputs.entries(inputs.racy_after_ns, moved),
                 racy_after_ns=inputs.racy_after_ns, output=after, built_at=now,

@@ -404,3 +404,12 @@ def test_pages_and_bodies_made_in_the_build_process_run_the_collector(site, monk
     finally:
         if was:
             gc.enable()
+
+
+def test_work_started_in_a_thread_gives_its_result_or_its_error():
+    from portal.parallel import start_thread
+
+    assert start_thread(sorted, [3, 1, 2])() == [1, 2, 3]
+    failed = start_thread(int, "không phải số")
+    with pytest.raises(ValueError, match="không phải số"):
+        failed()
