@@ -306,20 +306,30 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
         return _render_page(env, shared, site, output, page)
     except jinja2.TemplateError as exc:
         raise BuildError([_template_error(site, output, exc)]) from None
+    except Exception as exc:
+        # Raised by a template's own expression (a macro called with too many arguments by an
+        # old override, a division by zero, a method of a missing value…): the template's
+        # line, not a traceback. Errors of the publisher's own code go on as they are.
+        if not _template_frames(exc):
+            raise
+        raise BuildError([_template_error(site, output, exc)]) from None
 
 
-def _template_error(site: Site, output: Output, exc: jinja2.TemplateError) -> Diagnostic:
+def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    return [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".html")]
+
+
+def _template_error(site: Site, output: Output, exc: Exception) -> Diagnostic:
     """Point at the template line (a site may override templates) and the page being made."""
     path, line = output.template or "templates", 0
-    expected, found = "a template that renders", str(exc)
+    expected = "a template that renders"
+    found = str(exc) if isinstance(exc, jinja2.TemplateError) else \
+        f"{type(exc).__name__}: {exc}"
     if isinstance(exc, jinja2.TemplateSyntaxError):
         path, line = exc.filename or path, exc.lineno
         expected, found = "valid Jinja2 syntax", f"a syntax error ({exc.message})"
-    else:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if f.filename.endswith(".html")]
-        if frames:
-            path, line = frames[-1].filename, frames[-1].lineno or 0
+    elif frames := _template_frames(exc):
+        path, line = frames[-1].filename, frames[-1].lineno or 0
     with contextlib.suppress(ValueError):
         path = Path(path).resolve().relative_to(site.config.site_dir).as_posix()
     return error(path, line, f"template error while making {output.path}", expected, found)

@@ -9,6 +9,7 @@ import pytest
 from conftest import REPO
 
 from portal.errors import BuildError
+from portal.render import THEME_DIR
 
 
 def snapshot(folder):
@@ -185,3 +186,30 @@ def test_parallel_render_equals_sequential_render(site, make_site, monkeypatch):
     other.build()
     assert {k: v for k, v in other.files().items() if not k.startswith("pagefind/")} == \
         {k: v for k, v in sequential.items() if not k.startswith("pagefind/")}
+
+
+def test_an_override_with_an_older_macro_signature_is_a_template_error(site):
+    """A site's copy of ``partials/macros.html`` from an older theme, whose ``news_list`` took
+    no item function: the theme's sidebar calls it with three arguments."""
+    site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
+    site.write("templates/partials/macros.html",
+               "{% macro news_list(t, articles) -%}\n<ul></ul>\n{%- endmacro %}\n")
+    with pytest.raises(BuildError) as info:
+        site.build()
+    messages = sorted({str(d) for d in info.value.diagnostics})
+    sidebar = (THEME_DIR / "templates/partials/sidebar.html").as_posix()
+    assert messages == [
+        f"{sidebar}:13: template error while making index.html: expected a template that "
+        "renders, got TypeError: macro 'news_list' takes not more than 2 argument(s)"]
+
+
+def test_a_template_expression_that_fails_names_its_line(site):
+    site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
+    site.write("templates/article.html", "{% extends 'base.html' %}{% block main %}\n"
+                                         "{{ 1 // (article.title|length - 7) }}{% endblock %}")
+    with pytest.raises(BuildError) as info:
+        site.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "templates/article.html:2: template error while making tin-tuc/bai-mot/index.html: "
+        "expected a template that renders, got ZeroDivisionError: integer division or modulo "
+        "by zero"]
