@@ -291,19 +291,24 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         pending = cache.commit(live_sources={s.rel for s in sources}, live_bodies=bodies.used,
                                outputs=prints, output_dir=str(config.output_dir),
                                search_keys=keys)
-        after = None if inputs is None else list_output(config.output_dir) if listing is None \
-            else relist_output(listing, config.output_dir, [*written.changed, *compressed],
-                               written.gone)
-        # Weighed in a thread (brotli and gzip run without the interpreter's lock) while the
-        # inputs are listed again and the model saved.
-        weighed = start_thread(measure_weights, site, config.output_dir, after)
-        if inputs is not None and after is not None:
+
+        def list_and_weigh() -> tuple[dict[str, tuple[int, int]] | None, list[PageWeight]]:
+            after = None if inputs is None else list_output(config.output_dir) \
+                if listing is None else relist_output(listing, config.output_dir,
+                                                      [*written.changed, *compressed],
+                                                      written.gone)
+            return after, measure_weights(site, config.output_dir, after)
+
+        # The output listed and weighed in a thread (system calls, brotli and gzip run without
+        # the interpreter's lock) while the inputs are listed again and the model saved.
+        listed = start_thread(list_and_weigh)
+        if inputs is not None:
             # Listed again now that everything is read: a file saved meanwhile may have been
             # read in either version, so the snapshot must not vouch for it.
             moved = inputs.moved_since(_list_inputs(site_dir, config, options, engine))
             token = write_model(model_path(config.cache_dir, str(config.output_dir)),
                                 SavedModel(site, tuple(outputs), prints, keys, linked))
-        weights = weighed()
+        after, weights = listed()
         over = over_budget(weights, config.budget_page_kb, CONFIG_FILE, _budget_line(site_dir))
         diagnostics.extend(over)
         warnings = tuple(d for d in diagnostics if not d.is_error)
