@@ -100,12 +100,15 @@ def measure_helper(argv: list[str]) -> int:
 
     This runs in a fresh process per build: RUSAGE_CHILDREN's ru_maxrss is the largest peak of
     any waited-for descendant, so only a process that has run nothing else gives a per-build
-    figure. That is one process's peak; a build with worker processes uses more at once, so a
-    thread also samples the summed PSS of the build's whole session.
+    figure. That is one process's peak; a build with worker processes uses more at once, so
+    with ``--sample`` a thread also samples the summed PSS of the build's whole session. Timed
+    runs are not sampled: reading ``smaps_rollup`` walks each process's page tables under its
+    memory lock ten times a second, and slowed a 10,000-article build of ours by 0.4–0.6 s.
     """
     parser = argparse.ArgumentParser(prog="run.py _measure")
     parser.add_argument("--timeout", type=float, required=True)
     parser.add_argument("--cwd", required=True)
+    parser.add_argument("--sample", action="store_true")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -115,13 +118,15 @@ def measure_helper(argv: list[str]) -> int:
                                 start_new_session=True)  # its own group: killable as a whole
         sampler = TreeSampler(proc.pid)
         killer = threading.Timer(args.timeout, _kill_group, [proc.pid])
-        sampler.start()
+        if args.sample:
+            sampler.start()
         killer.start()
         returncode: int | str = proc.wait()
         seconds = time.perf_counter() - started
         timed_out = not killer.is_alive()
         killer.cancel()
-        sampler.stop()
+        if args.sample:
+            sampler.stop()
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
         out.seek(0)
         err.seek(0)
@@ -188,10 +193,12 @@ def _pss_kib(pid: str) -> int:
     return 0
 
 
-def measure(command: list[str], cwd: Path, timeout: float) -> Run:
-    """Time ``command`` in a fresh helper process; raise :class:`BuildFailed` if it fails."""
+def measure(command: list[str], cwd: Path, timeout: float, sample: bool = False) -> Run:
+    """Time ``command`` in a fresh helper process (sampling the memory of all its processes
+    when ``sample``); raise :class:`BuildFailed` if it fails."""
     helper = [sys.executable, str(Path(__file__).resolve()), "_measure",
-              "--timeout", str(timeout), "--cwd", str(cwd), "--", *command]
+              "--timeout", str(timeout), "--cwd", str(cwd), *(["--sample"] if sample else []),
+              "--", *command]
     try:
         proc = subprocess.run(helper, capture_output=True, text=True, timeout=timeout + 60,
                               check=False)
@@ -281,6 +288,9 @@ class Scenario:
 @dataclass
 class Outcome:
     runs: list[Run] = field(default_factory=list)
+    """The timed runs."""
+    sampled: Run | None = None
+    """One more run of the scenario, untimed, with the memory of all processes sampled."""
     error: str | None = None
 
     @property
@@ -289,16 +299,21 @@ class Outcome:
 
     @property
     def rss_mib(self) -> float:
-        return max(r.rss_mib for r in self.runs)
+        return max(r.rss_mib for r in self.all_runs)
 
     @property
     def tree_mib(self) -> float:
-        return max(r.tree_mib for r in self.runs)
+        return max(r.tree_mib for r in self.all_runs)
+
+    @property
+    def all_runs(self) -> list[Run]:
+        return self.runs + ([self.sampled] if self.sampled else [])
 
 
 def run_scenarios(tool: Tool, scenarios: list[Scenario], repeat: int, timeout: float,
                   label: str, trash: Trash) -> dict[str, Outcome]:
-    """Time each scenario ``repeat`` times, in order; stop this tool at its first failure."""
+    """Time each scenario ``repeat`` times, in order, then run it once more with the memory of
+    all its processes sampled; stop this tool at its first failure."""
     outcomes: dict[str, Outcome] = {}
     stale = False
     for scenario in scenarios:
@@ -306,16 +321,21 @@ def run_scenarios(tool: Tool, scenarios: list[Scenario], repeat: int, timeout: f
         try:
             if stale and not scenario.cold:
                 measure(tool.command, tool.cwd, timeout)  # untimed: back to the starting state
-            for i in range(repeat):
+            for i in range(repeat + 1):
+                sampled = i == repeat
                 if scenario.cold:
                     tool.clean(trash)
                 scenario.apply(i)
                 command = tool.command + (tool.cold_args if scenario.cold else [])
-                run = measure(command, tool.cwd, timeout)
+                run = measure(command, tool.cwd, timeout, sample=sampled)
+                if sampled:
+                    outcome.sampled = run
+                    _log(f"{label} {TITLES[tool.name]} · {scenario.name} · memory run: "
+                         f"{run.rss_mib:.0f} MiB (all processes {run.tree_mib:.0f} MiB)")
+                    continue
                 outcome.runs.append(run)
                 _log(f"{label} {TITLES[tool.name]} · {scenario.name} · run {i + 1}/{repeat}: "
-                     f"{run.seconds:.2f} s, {run.rss_mib:.0f} MiB (all processes "
-                     f"{run.tree_mib:.0f} MiB) {_written(run)}")
+                     f"{run.seconds:.2f} s, {run.rss_mib:.0f} MiB {_written(run)}")
         except BuildFailed as exc:
             outcome.error = str(exc)
             _log(f"ERROR: {label} {TITLES[tool.name]} · {scenario.name} failed:\n{exc}")
@@ -809,8 +829,9 @@ def size_section(result: SizeResult, repeat: int) -> str:
     lines = [f"### N = {result.count} articles",
              "",
              f"Median wall-clock seconds of {repeat} run(s). MiB: highest peak RSS of one "
-             "process over those runs; Σ MiB: highest sampled total (PSS) of all the build's "
-             "processes. 1-minute load average when this size started: "
+             "process over those runs and one more; Σ MiB: highest sampled total (PSS) of all "
+             "the build's processes in that one more run (timed runs are not sampled). "
+             "1-minute load average when this size started: "
              f"{result.load_before:.1f}, when it ended: {result.load_after:.1f}.",
              "",
              markdown_table(size_table(result)),
