@@ -264,3 +264,20 @@ def test_big_photos_are_made_before_the_pages_render(site, monkeypatch):
     (site.root / "templates/album.html").unlink()
     again = site.build()
     assert (again.images.encoded, again.images.reused) == (0, 4)
+
+
+def test_photos_of_a_worker_that_died_are_made_in_the_build(site, monkeypatch):
+    """A worker killed while making photos (out of memory, by an operator) sends nothing: the
+    build makes its photos itself instead of hanging or losing them."""
+    import os
+
+    import portal.images.process as process
+
+    monkeypatch.setattr(process, "_run_group", lambda jobs, results: os._exit(9))
+    album(site, "\n".join(f"  - {{file: {n}.jpg, caption: Ảnh {n}}}" for n in "abc"))
+    for seed, name in enumerate("abc"):
+        make_photo(site.root / f"content/albums/hop-mat/{name}.jpg", (600, 400), seed)
+    result = site.build()
+    assert (result.images.encoded, result.images.reused) == (3, 0)
+    assert len(published_images(site.output / "album/hop-mat")) == 3 * 3
+    assert multiprocessing.active_children() == []

@@ -8,14 +8,15 @@ in memory. They run in the background while the build plans and renders (:func:`
 
 from __future__ import annotations
 
-import contextlib
+import gc
 import io
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from multiprocessing.pool import AsyncResult
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 # The plugins of the formats written are imported here, before workers are forked: saving to
@@ -67,33 +68,61 @@ def start_images(jobs: Iterable[ImageJob], site_dir: Path,
     todo = [job for job in jobs if not is_cached(job)]
     count = min(workers, len(todo), os.cpu_count() or 1)
     work = ImageWork(jobs, todo, site_dir)
-    if count > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # A process per batch: the memory of a big photo goes back when its batch ends.
-        pool = work._pool.enter_context(forked_pool(count, maxtasksperchild=1))
-        work._pending = pool.map_async(_run_batch, batches(todo, count), chunksize=1)
-        pool.close()
-        if sum(job.pixels for job in todo) > BACKGROUND_PIXELS:
-            work.wait()
-    else:
+    if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         work._results = [_run(job) for job in todo]
+    elif sum(job.pixels for job in todo) > BACKGROUND_PIXELS:
+        # A process per batch: the memory of a big photo goes back when its batch ends.
+        with forked_pool(count, maxtasksperchild=1) as pool:
+            work._results = [result for batch in pool.imap_unordered(_run_batch,
+                                                                     batches(todo, count))
+                             for result in batch]
+    else:
+        groups: list[list[ImageJob]] = [[] for _ in range(count)]
+        for index, batch in enumerate(batches(todo, count)):
+            groups[index % count] += batch
+        work._start(groups)
     return work
 
 
 class ImageWork:
-    """Images being made by worker processes while the build goes on."""
+    """Images being made by worker processes while the build goes on.
+
+    One process per group of photos, each ending when its group is made: a pool would keep
+    (or start again) idle workers until the build collects the results, each holding a copy
+    of every page of the build's memory written since it was forked (at 100,000 articles,
+    200 MB more at the peak)."""
 
     def __init__(self, jobs: list[ImageJob], todo: list[ImageJob], site_dir: Path):
         self.jobs, self.todo, self.site_dir = jobs, todo, site_dir
-        self._pool = contextlib.ExitStack()
-        self._pending: AsyncResult[list[list[tuple[str, BaseException | None]]]] | None = None
+        self._children: list[tuple[list[ImageJob], BaseProcess, Connection]] = []
         self._results: list[tuple[str, BaseException | None]] | None = None
+
+    def _start(self, groups: list[list[ImageJob]]) -> None:
+        context = multiprocessing.get_context("fork")
+        gc.freeze()  # out of the children's collector's sight, as in ``parallel.forked_pool``
+        try:
+            for group in groups:
+                receiver, sender = context.Pipe(duplex=False)
+                child = context.Process(target=_run_group, args=(group, sender), daemon=True)
+                child.start()
+                sender.close()
+                self._children.append((group, child, receiver))
+        finally:
+            gc.unfreeze()
 
     def wait(self) -> list[tuple[str, BaseException | None]]:
         """Each job's key and problem (``None`` when its files were made)."""
         if self._results is None:
-            assert self._pending is not None
-            self._results = [result for batch in self._pending.get() for result in batch]
-            self.close()
+            results: list[tuple[str, BaseException | None]] = []
+            for group, child, receiver in self._children:
+                try:
+                    results += receiver.recv()
+                except EOFError:  # the worker died (killed, out of memory): made here instead
+                    results += [_run(job) for job in group]
+                receiver.close()
+                child.join()
+            self._children = []
+            self._results = results
         return self._results
 
     def result(self) -> ImageReport:
@@ -111,7 +140,20 @@ class ImageWork:
     def close(self) -> None:
         """Stop the workers (a failed build does not wait for its photos: a half-made one is
         left in a temporary folder that the next successful build removes)."""
-        self._pool.close()
+        for _, child, receiver in self._children:
+            receiver.close()
+            if child.is_alive():
+                child.terminate()
+            child.join()
+        self._children = []
+
+
+def _run_group(jobs: list[ImageJob], results: Connection) -> None:
+    gc.enable()  # a worker's garbage is its own (see ``parallel.forked_pool``)
+    try:
+        results.send([_run(job) for job in jobs])
+    finally:
+        results.close()
 
 
 BATCH_PIXELS = 24_000_000
