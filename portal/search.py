@@ -13,12 +13,12 @@ atomically, stale ones removed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import version
@@ -26,17 +26,18 @@ from pathlib import Path
 
 from portal.errors import OutputError
 from portal.plan import SEARCH_FOLDER, Output
+from portal.scratch import held_folder, remove_abandoned
 
 PAGEFIND_VERSION = version("pagefind")
 INDEXED_TEMPLATES = ("article.html", "campaign.html", "page.html")
-BUNDLE = "@"
-"""Between a cached bundle's shard and its digest (``2020-2021@…``)."""
 STAGING = ".staging-"
-"""Prefix of a cached bundle being copied, followed by the building process's id."""
+"""Prefix of a cached bundle being made (a held folder: ``scratch.py``)."""
+ENTRY = "pagefind-entry.json"
+"""The file Pagefind's script reads first: every bundle has one."""
 TRASH = ".trash-"
 """Prefix of cached bundles on their way out (see ``build_search_index``)."""
 SCRATCH = "portal-search-pages-"
-"""Prefix of the folders Pagefind reads pages from, followed by the building process's id."""
+"""Prefix of the folders Pagefind reads pages from (held folders: ``scratch.py``)."""
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.")
 """Pagefind's ready-made interfaces: the theme has its own accessible search page."""
 
@@ -85,11 +86,10 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
         groups.setdefault(shard, []).append((path, key))
     root = cache_dir / "search"
     root.mkdir(parents=True, exist_ok=True)
-    bundles = {shard: _bundle(root, shard, group, language, load)
-               for shard, group in groups.items()}
+    bundles = {shard: _bundle(root, group, language, load) for shard, group in groups.items()}
+    remove_abandoned(root, STAGING)  # of builds killed while Pagefind ran
     for old in root.iterdir():
-        if old in bundles.values() or (old.name.startswith(STAGING)
-                                       and not _abandoned(old.name[len(STAGING):])):
+        if old in bundles.values() or old.name.startswith(STAGING):
             continue
         if not old.name.startswith(TRASH):
             # Out of the way first, under a name no build looks up: a build killed while
@@ -117,54 +117,27 @@ def is_content_named(path: str) -> bool:
     return path.endswith((".pf_fragment", ".pf_index", ".pf_filter", ".pf_meta"))
 
 
-def _bundle(root: Path, shard: str, pages: list[tuple[str, str]], language: str,
+def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
             load: Callable[[str], bytes]) -> Path:
-    """The cached Pagefind bundle of one shard, built first when its pages changed.
-
-    Pagefind writes the bundle in memory (see :func:`_scratch`): on a disk, its threads
-    creating some 2,000 files at once took a second more for a 2,000-page shard than the
-    indexing alone (3.4 s instead of 2.4 s), while copying them afterwards takes 0.1 s. Files
-    named by their content that the shard's previous bundle already holds are linked, not
-    copied: after an edit, nearly all of them."""
-    cached = root / f"{shard}{BUNDLE}{_digest(pages, language)}"
-    if cached.is_dir():
-        return cached
-    scratch = _scratch()
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=scratch) as made:
-        _run_pagefind([(path, index_view(load(path))) for path, _ in pages], language,
-                      Path(made))
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=root))
-        try:
-            _copy_bundle(Path(made), staging, _previous_bundle(root, shard))
+    """The cached Pagefind bundle of one shard, built first when its pages changed."""
+    cached = root / _digest(pages, language)
+    if not cached.is_dir():
+        with held_folder(STAGING, root) as staging:
+            _run_pagefind([(path, index_view(load(path))) for path, _ in pages], language,
+                          staging)
+            _check_bundle(staging)
             staging.rename(cached)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
     return cached
 
 
-def _previous_bundle(root: Path, shard: str) -> Path | None:
-    """The shard's bundle of an earlier build, if still in the cache."""
-    for entry in os.scandir(root):
-        if entry.name.startswith(f"{shard}{BUNDLE}"):
-            return Path(entry.path)
-    return None
-
-
-def _copy_bundle(made: Path, target: Path, previous: Path | None) -> None:
-    """Copy a bundle Pagefind made into the cache, linking the content-named files that
-    ``previous`` holds with the same name and size (so the same bytes)."""
-    for rel in _files(made):
-        source, copy = made / rel, target / rel
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        if previous is not None and is_content_named(rel):
-            try:
-                old = previous / rel
-                if old.stat().st_size == source.stat().st_size:
-                    os.link(old, copy)
-                    continue
-            except OSError:
-                pass  # not there, or no hard links on this file system: copied
-        shutil.copyfile(source, copy)
+def _check_bundle(bundle: Path) -> None:
+    """Pagefind reports success when it could not write its files (a full disk): they are
+    left empty. Such a bundle must fail the build, not be published and kept."""
+    empty = [rel for rel in _files(bundle) if (bundle / rel).stat().st_size == 0]
+    if empty or not (bundle / ENTRY).is_file():
+        found = (f"{len(empty)} empty files ({empty[0]}…)" if empty else f"no {ENTRY}")
+        raise OutputError(f"{bundle}: search index: expected the files of a Pagefind index, "
+                          f"got {found}: is the disk full?")
 
 
 _BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?\sdata-pagefind-body\b")
@@ -210,53 +183,31 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
         raise OutputError("search index: the Pagefind binary is missing: "
                           "python -m pip install 'pagefind[bin]'")
     scratch = _scratch()
-    remove_abandoned_scratch(scratch)
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-", dir=scratch) as folder:
-        root = Path(folder)
-        for path, html in pages:
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(html)
-        result = subprocess.run(
-            [str(executable), "--site", str(root), "--output-path", str(bundle),
-             "--force-language", language, "--silent"],
-            capture_output=True, text=True, check=False,
-        )
+    remove_abandoned(scratch, SCRATCH)  # of builds killed while Pagefind ran
+    try:
+        result = _index_pages(executable, pages, language, bundle, scratch)
+    except OSError as exc:
+        if scratch is None or exc.errno != errno.ENOSPC:
+            raise
+        # Memory is small here (a container's /dev/shm): the usual temporary folder. (Only
+        # the pages were written, in the folder just removed: the bundle is still empty.)
+        result = _index_pages(executable, pages, language, bundle, None)
     if result.returncode != 0:
         raise OutputError(f"search index: Pagefind failed: {result.stdout}{result.stderr}")
 
 
-def remove_abandoned_scratch(scratch: str | None) -> None:
-    """Remove the page folders of builds killed while Pagefind ran (their process is gone).
-
-    A killed process cannot clean up after itself, and in ``/dev/shm`` what it leaves holds
-    memory until the machine restarts: each build sweeps what dead builds left. A folder is
-    named after the process that made it; one whose process still runs (or whose number was
-    given to another process) is left alone."""
-    root = Path(scratch if scratch is not None else tempfile.gettempdir())
-    try:
-        names = [entry.name for entry in os.scandir(root) if entry.name.startswith(SCRATCH)]
-    except OSError:
-        return
-    for name in names:
-        if _abandoned(name[len(SCRATCH):]):
-            shutil.rmtree(root / name, ignore_errors=True)
-
-
-def _abandoned(suffix: str) -> bool:
-    """Whether a temporary folder named ``<prefix><process id>-…`` outlived its process."""
-    pid = suffix.partition("-")[0]
-    return pid.isdigit() and not _running(int(pid))
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: not ours to judge
-    return True
+def _index_pages(executable: Path, pages: list[tuple[str, bytes]], language: str,
+                 bundle: Path, scratch: str | None) -> subprocess.CompletedProcess[str]:
+    with held_folder(SCRATCH, scratch) as root:
+        for path, html in pages:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(html)
+        return subprocess.run(
+            [str(executable), "--site", str(root), "--output-path", str(bundle),
+             "--force-language", language, "--silent"],
+            capture_output=True, text=True, check=False,
+        )
 
 
 def _scratch() -> str | None:

@@ -3,9 +3,10 @@ be the index Pagefind makes from the whole pages."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
-import subprocess
-import sys
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from golden_site import build_sample
 from test_incremental import clean_build, comparable
 
 import portal.search as search_module
+from portal.errors import OutputError
 from portal.render import THEME_DIR
 from portal.search import _run_pagefind, index_view
 
@@ -142,17 +144,82 @@ def test_a_bundle_half_deleted_by_a_killed_build_is_never_reused(news, monkeypat
 
 def test_page_folders_left_by_killed_builds_are_removed(news, monkeypatch, tmp_path):
     """Pagefind reads pages from a folder in memory (``/dev/shm``); a build killed meanwhile
-    leaves it there, holding memory until the machine restarts. The next build removes it."""
+    leaves it there, holding memory until the machine restarts. The next build removes it;
+    a folder another build still holds, a new one and another program's stay."""
     scratch = tmp_path / "shm"
     scratch.mkdir()
     monkeypatch.setattr(search_module, "_scratch", lambda: str(scratch))
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True)
-    dead = scratch / f"{search_module.SCRATCH}{finished.stdout.strip()}-abcd1234"
-    alive = scratch / f"{search_module.SCRATCH}{os.getppid()}-efgh5678"
-    other = scratch / "another-program-1"
-    for folder in (dead, alive, other):
-        (folder / "tin-tuc/bai-1").mkdir(parents=True)
-        (folder / "tin-tuc/bai-1/index.html").write_text("<html></html>", encoding="utf-8")
+    names = {"dead": f"{search_module.SCRATCH}123-abcd1234",
+             "old format": f"{search_module.SCRATCH}l_zfa_b7",
+             "held": f"{search_module.SCRATCH}456-efgh5678",
+             "new": f"{search_module.SCRATCH}789-ijkl9012",
+             "other": "another-program-1"}
+    for name in names.values():
+        (scratch / name / "tin-tuc/bai-1").mkdir(parents=True)
+        (scratch / name / "tin-tuc/bai-1/index.html").write_text("<html></html>",
+                                                                 encoding="utf-8")
+        if name != names["new"]:
+            os.utime(scratch / name, (1, 1))
+    holder = os.open(scratch / names["held"], os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        news.build()
+    finally:
+        os.close(holder)
+    assert sorted(p.name for p in scratch.iterdir()) == sorted(
+        [names["held"], names["new"], names["other"]])
+
+
+def test_an_index_pagefind_could_not_write_fails_the_build_and_is_not_kept(
+        news, monkeypatch, tmp_path):
+    """A full disk: Pagefind exits with success and leaves its files empty."""
+    real = search_module._run_pagefind
+
+    def disk_full(pages, language, bundle):
+        real(pages, language, bundle)
+        for path in bundle.rglob("*.pf_fragment"):
+            path.write_bytes(b"")
+
     news.build()
-    assert sorted(p.name for p in scratch.iterdir()) == sorted([alive.name, other.name])
+    before = news.files()
+    source = news.root / "content/articles/a1.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("Nội dung bài 1.",
+                                                                 "Nội dung mới."),
+                      encoding="utf-8")
+    monkeypatch.setattr(search_module, "_run_pagefind", disk_full)
+    with pytest.raises(OutputError) as caught:
+        news.build()
+    fragments = len(list((news.output / "pagefind").rglob("*.pf_fragment")))
+    assert re.fullmatch(re.escape(str(news.root / ".portal-cache/search/.staging-"))
+                        + r"[\w-]+: search index: expected the files of a Pagefind index, got "
+                        + f"{fragments}" + r" empty files \(fragment/vi_\w+\.pf_fragment…\): "
+                        r"is the disk full\?", str(caught.value)), str(caught.value)
+    assert news.files() == before  # the previous output is untouched
+    monkeypatch.undo()
+    news.build()
+    assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
+
+
+def test_pages_go_to_the_temporary_folder_when_memory_is_full(news, monkeypatch, tmp_path):
+    scratch = tmp_path / "full-shm"
+    scratch.mkdir()
+    monkeypatch.setattr(search_module, "_scratch", lambda: str(scratch))
+    write_bytes = Path.write_bytes
+
+    def no_space(path, data):
+        if str(path).startswith(str(scratch)):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", no_space)
+    news.build()
+    monkeypatch.undo()
+    assert list(scratch.iterdir()) == []
+    # Pagefind numbers the pages in the order the file system lists them: another folder,
+    # another word index; the same pages and fragments.
+    built, clean = (
+        {path: data for path, data in comparable(files).items()
+         if not path.startswith("pagefind/") or "/fragment/" in path}
+        for files in (news.files(), clean_build(news, tmp_path / "clean")))
+    assert built == clean
+    assert any(path.startswith("pagefind/2023/index/") for path in news.files())
