@@ -14,10 +14,13 @@ from __future__ import annotations
 from types import FunctionType
 from typing import Any
 
-from jinja2.runtime import Context, Macro, _PassArg
+from jinja2.runtime import Context, Macro
 from jinja2.utils import internalcode
 
-_MACRO_PASSES_EVAL_CONTEXT = _PassArg.from_obj(Macro.__call__) is _PassArg.eval_context
+_MACRO_PASSES_EVAL_CONTEXT = getattr(getattr(Macro.__call__, "jinja_pass_arg", None), "name",
+                                     None) == "eval_context"
+"""How Jinja2 3.x marks ``Macro.__call__`` (``pass_eval_context``); another marking, and every
+macro call takes Jinja2's own path."""
 
 
 class TemplateContext(Context):
@@ -26,18 +29,15 @@ class TemplateContext(Context):
     @internalcode  # left out of template tracebacks, as Jinja2's own
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         kind = __obj.__class__
-        if kind is FunctionType and "jinja_pass_arg" not in __obj.__dict__:
-            if kwargs:
-                kwargs.pop("_block_vars", None)
-                kwargs.pop("_loop_vars", None)
-            try:
-                return __obj(*args, **kwargs)
-            except StopIteration:
-                return __self.environment.undefined(
-                    "value was undefined because a callable raised a StopIteration exception")
         if kind is Macro and _MACRO_PASSES_EVAL_CONTEXT:
-            if kwargs:
-                kwargs.pop("_block_vars", None)
-                kwargs.pop("_loop_vars", None)
-            return __obj(__self.eval_ctx, *args, **kwargs)
-        return super().call(__obj, *args, **kwargs)
+            args = (__self.eval_ctx, *args)
+        elif kind is not FunctionType or "jinja_pass_arg" in __obj.__dict__:
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception")

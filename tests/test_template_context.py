@@ -83,10 +83,15 @@ def test_the_same_output_as_jinjas_own_context(name):
     assert render(TemplateContext, TEMPLATES[name]) == render(Context, TEMPLATES[name])
 
 
-def test_a_function_that_raises_stop_iteration_gives_undefined_as_with_jinja():
-    source = "{{ exhausted() is undefined }}"
+@pytest.mark.parametrize("source", [
+    "{{ exhausted() is undefined }}",
+    # raised inside a macro's body (here by a filter): the macro's call gives undefined
+    "{% macro m() %}{{ 1|stop }}{% endmacro %}{{ m() is undefined }}",
+])
+def test_stop_iteration_gives_undefined_as_with_jinja(source):
     for context_class in (Context, TemplateContext):
         env = jinja2.Environment()
+        env.filters["stop"] = lambda value: exhausted()
         env.context_class = context_class
         assert env.from_string(source).render(exhausted=exhausted) == "True"
 
