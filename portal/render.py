@@ -8,6 +8,7 @@ ready-made markup, instead of being re-rendered page after page.
 from __future__ import annotations
 
 import contextlib
+import os
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -307,16 +308,25 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
     except jinja2.TemplateError as exc:
         raise BuildError([_template_error(site, output, exc)]) from None
     except Exception as exc:
-        # Raised by a template's own expression (a macro called with too many arguments by an
-        # old override, a division by zero, a method of a missing value…): the template's
-        # line, not a traceback. Errors of the publisher's own code go on as they are.
-        if not _template_frames(exc):
+        # Raised by a template's own expression or by Jinja2 for it (a macro called with too
+        # many arguments by an old override, a division by zero…): the template's line, not
+        # a traceback. Errors raised in the publisher's own code go on as they are.
+        if not _raised_by_template(exc):
             raise
         raise BuildError([_template_error(site, output, exc)]) from None
 
 
+_JINJA2 = str(Path(jinja2.__file__).resolve().parent) + os.sep
+
+
 def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
     return [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".html")]
+
+
+def _raised_by_template(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and (frames[-1].filename.endswith(".html")
+                             or frames[-1].filename.startswith(_JINJA2))
 
 
 def _template_error(site: Site, output: Output, exc: Exception) -> Diagnostic:

@@ -213,3 +213,17 @@ def test_a_template_expression_that_fails_names_its_line(site):
         "templates/article.html:2: template error while making tin-tuc/bai-mot/index.html: "
         "expected a template that renders, got ZeroDivisionError: integer division or modulo "
         "by zero"]
+
+
+def test_an_error_in_the_publishers_own_code_is_not_blamed_on_a_template(site, monkeypatch):
+    """A function the templates call (here the article's structured data) that fails is a
+    fault of the publisher: its traceback goes on, not a template error."""
+    import portal.render
+
+    def broken(*args):
+        raise AttributeError("'NoneType' object has no attribute 'lower'")
+
+    monkeypatch.setattr(portal.render, "news_article", broken)
+    site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'lower'"):
+        site.build()
