@@ -292,6 +292,8 @@ class Outcome:
     sampled: Run | None = None
     """One more run of the scenario, untimed, with the memory of all processes sampled."""
     error: str | None = None
+    memory_error: str | None = None
+    """The sampled run failed (the timed runs stand)."""
 
     @property
     def seconds(self) -> float:
@@ -302,8 +304,9 @@ class Outcome:
         return max(r.rss_mib for r in self.all_runs)
 
     @property
-    def tree_mib(self) -> float:
-        return max(r.tree_mib for r in self.all_runs)
+    def tree_mib(self) -> float | None:
+        """All processes at once, from the sampled run only (timed runs are not sampled)."""
+        return None if self.sampled is None else self.sampled.tree_mib
 
     @property
     def all_runs(self) -> list[Run]:
@@ -327,7 +330,16 @@ def run_scenarios(tool: Tool, scenarios: list[Scenario], repeat: int, timeout: f
                     tool.clean(trash)
                 scenario.apply(i)
                 command = tool.command + (tool.cold_args if scenario.cold else [])
-                run = measure(command, tool.cwd, timeout, sample=sampled)
+                try:
+                    run = measure(command, tool.cwd, timeout, sample=sampled)
+                except BuildFailed as exc:
+                    if not sampled:
+                        raise
+                    # The timings stand; the tool stops: its folder is in an unknown state.
+                    outcome.memory_error = str(exc)
+                    _log(f"ERROR: {label} {TITLES[tool.name]} · {scenario.name} · memory run "
+                         f"failed:\n{exc}")
+                    return outcomes
                 if sampled:
                     outcome.sampled = run
                     _log(f"{label} {TITLES[tool.name]} · {scenario.name} · memory run: "
@@ -758,7 +770,11 @@ def _cell(outcome: Outcome | None) -> tuple[str, str]:
 
 
 def _tree_cell(outcome: Outcome | None) -> str:
-    return f"{outcome.tree_mib:.0f}" if outcome and outcome.runs and not outcome.error else "—"
+    if outcome and outcome.memory_error:
+        return "failed"
+    if not outcome or not outcome.runs or outcome.error or outcome.tree_mib is None:
+        return "—"
+    return f"{outcome.tree_mib:.0f}"
 
 
 def _written_cell(outcome: Outcome | None) -> str:
