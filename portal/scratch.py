@@ -11,6 +11,7 @@ and a build of an older release does not lock its folders at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -32,14 +33,17 @@ def held_folder(prefix: str, parent: str | Path | None = None) -> Iterator[Path]
     """A new folder under ``parent`` (the system's temporary folder when ``None``), locked
     while the block runs and removed after it (unless the block moved it elsewhere)."""
     folder = tempfile.mkdtemp(prefix=prefix, dir=parent)
-    handle = os.open(folder, os.O_RDONLY)
+    handle = -1
     try:
         if fcntl is not None:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new: no one else holds it
+            handle = os.open(folder, os.O_RDONLY)
+            with contextlib.suppress(OSError):  # a file system without locks: unprotected
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # new: no one holds it
         yield Path(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        os.close(handle)
+        if handle >= 0:
+            os.close(handle)
 
 
 def remove_abandoned(parent: str | Path | None, prefix: str) -> list[str]:
