@@ -8,7 +8,6 @@ ready-made markup, instead of being re-rendered page after page.
 from __future__ import annotations
 
 import contextlib
-import os
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -316,17 +315,22 @@ def _render_one(env: jinja2.Environment, shared: SharedBlocks, site: Site, outpu
         raise BuildError([_template_error(site, output, exc)]) from None
 
 
-_JINJA2 = str(Path(jinja2.__file__).resolve().parent) + os.sep
-
-
 def _template_frames(exc: BaseException) -> list[traceback.FrameSummary]:
     return [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".html")]
 
 
 def _raised_by_template(exc: BaseException) -> bool:
-    frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and (frames[-1].filename.endswith(".html")
-                             or frames[-1].filename.startswith(_JINJA2))
+    """Whether ``exc`` went through a template and was not raised in the publisher's own
+    code: raised by the template's expression, by Jinja2, or by what the template called on
+    its values (Markup formatting, a label's placeholders from site.toml)."""
+    innermost = exc.__traceback__
+    if innermost is None:
+        return False
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    module = innermost.tb_frame.f_globals.get("__name__", "")
+    return bool(_template_frames(exc)) and not (module == "portal" or
+                                                module.startswith("portal."))
 
 
 def _template_error(site: Site, output: Output, exc: Exception) -> Diagnostic:

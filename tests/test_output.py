@@ -219,11 +219,23 @@ def test_an_error_in_the_publishers_own_code_is_not_blamed_on_a_template(site, m
     """A function the templates call (here the article's structured data) that fails is a
     fault of the publisher: its traceback goes on, not a template error."""
     import portal.render
+    from portal.vietnamese import slugify
 
-    def broken(*args):
-        raise AttributeError("'NoneType' object has no attribute 'lower'")
-
-    monkeypatch.setattr(portal.render, "news_article", broken)
+    # The fault raised inside the publisher's code (slugify given no text).
+    monkeypatch.setattr(portal.render, "news_article", lambda *args: slugify(None))
     site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
-    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'lower'"):
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'translate'"):
         site.build()
+
+
+def test_an_error_raised_for_a_template_by_what_it_calls_names_its_line(site):
+    """Raised inside Markup's formatting on the template's behalf: still the template's."""
+    site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
+    site.write("templates/article.html", "{% extends 'base.html' %}{% block main %}\n"
+                                         "{{ ('%s và %s'|safe) % 'một' }}{% endblock %}")
+    with pytest.raises(BuildError) as info:
+        site.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "templates/article.html:2: template error while making tin-tuc/bai-mot/index.html: "
+        "expected a template that renders, got TypeError: not enough arguments for format "
+        "string"]
