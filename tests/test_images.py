@@ -266,18 +266,55 @@ def test_big_photos_are_made_before_the_pages_render(site, monkeypatch):
     assert (again.images.encoded, again.images.reused) == (0, 4)
 
 
-def test_photos_of_a_worker_that_died_are_made_in_the_build(site, monkeypatch):
-    """A worker killed while making photos (out of memory, by an operator) sends nothing: the
-    build makes its photos itself instead of hanging or losing them."""
+@pytest.mark.parametrize("background", [True, False])
+def test_photos_of_a_worker_that_died_are_named_and_made_next_time(site, monkeypatch,
+                                                                   background):
+    """A worker killed while making photos (out of memory, by an operator, or by a file that
+    crashes the image library) sends nothing: the build names its photos, neither hanging nor
+    dying on the same photo itself; the next build makes them. Big photos too (made before
+    rendering, a process per batch)."""
     import os
 
     import portal.images.process as process
 
+    if not background:
+        monkeypatch.setattr(process, "BACKGROUND_PIXELS", 1)
+    real = process._run_group
     monkeypatch.setattr(process, "_run_group", lambda jobs, results: os._exit(9))
     album(site, "\n".join(f"  - {{file: {n}.jpg, caption: Ảnh {n}}}" for n in "abc"))
     for seed, name in enumerate("abc"):
         make_photo(site.root / f"content/albums/hop-mat/{name}.jpg", (600, 400), seed)
+    with pytest.raises(BuildError) as caught:
+        site.build()
+    assert [str(d) for d in caught.value.errors] == [
+        f"{ALBUM}:{line}: unreadable image content/albums/hop-mat/{name}.jpg: expected a "
+        "readable JPEG, PNG or WebP image, got the process making it stopped (out of memory, "
+        "killed, or the image crashed Pillow)" for line, name in ((5, "a"), (6, "b"), (7, "c"))]
+    assert multiprocessing.active_children() == []
+    monkeypatch.setattr(process, "_run_group", real)
     result = site.build()
     assert (result.images.encoded, result.images.reused) == (3, 0)
     assert len(published_images(site.output / "album/hop-mat")) == 3 * 3
+
+
+def test_no_worker_is_left_when_the_second_cannot_be_started(site, monkeypatch):
+    import errno
+    import multiprocessing.context
+
+    album(site, "\n".join(f"  - {{file: {n}.jpg, caption: Ảnh {n}}}" for n in "abcd"))
+    for seed, name in enumerate("abcd"):
+        make_photo(site.root / f"content/albums/hop-mat/{name}.jpg", (600, 400), seed)
+    start = multiprocessing.context.ForkProcess.start
+    started = []
+
+    def second_fails(process):
+        if started:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        started.append(process)
+        start(process)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", second_fails)
+    with pytest.raises(Exception, match="Resource temporarily unavailable"):
+        site.build()
+    assert len(started) == 1
     assert multiprocessing.active_children() == []

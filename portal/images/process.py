@@ -11,12 +11,12 @@ from __future__ import annotations
 import gc
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 # The plugins of the formats written are imported here, before workers are forked: saving to
@@ -33,7 +33,6 @@ from PIL import (  # noqa: F401
 from portal.errors import BuildError
 from portal.images.plan import ImageJob, full_name, rendition_name, unreadable
 from portal.images.settings import ImageReport
-from portal.parallel import forked_pool
 
 DONE = "done"
 """Written last into a job's cache folder: a folder without it is incomplete."""
@@ -47,8 +46,8 @@ def is_cached(job: ImageJob) -> bool:
 
 def make_images(jobs: Iterable[ImageJob], site_dir: Path,
                 workers: int = MAX_WORKERS) -> ImageReport:
-    """Run the jobs the cache does not hold yet in a bounded pool; raise :class:`BuildError`
-    naming every image that could not be read."""
+    """Run the jobs the cache does not hold yet over at most ``workers`` processes; raise
+    :class:`BuildError` naming every image that could not be made."""
     work = start_images(jobs, site_dir, workers)
     try:
         return work.result()
@@ -62,75 +61,62 @@ def start_images(jobs: Iterable[ImageJob], site_dir: Path,
 
     Web-sized photos (:data:`BACKGROUND_PIXELS` in all) are made while the build plans,
     fingerprints and renders: its main process works alone for part of that time, and the
-    photos use the core it leaves idle. Bigger ones are made first, alone: their workers'
+    photos use the core it leaves idle. Bigger ones are made first, alone, a fresh process
+    per batch (the memory of a big photo goes back when its batch ends): their workers'
     memory must not add to the rendering workers'."""
     jobs = list(jobs)
     todo = [job for job in jobs if not is_cached(job)]
     count = min(workers, len(todo), os.cpu_count() or 1)
     work = ImageWork(jobs, todo, site_dir)
     if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        work._results = [_run(job) for job in todo]
+        work._problems = _problems(_run(job) for job in todo)
     elif sum(job.pixels for job in todo) > BACKGROUND_PIXELS:
-        # A process per batch: the memory of a big photo goes back when its batch ends.
-        with forked_pool(count, maxtasksperchild=1) as pool:
-            work._results = [result for batch in pool.imap_unordered(_run_batch,
-                                                                     batches(todo, count))
-                             for result in batch]
+        work._problems = _run_batches(batches(todo, count), count)
     else:
         groups: list[list[ImageJob]] = [[] for _ in range(count)]
         for index, batch in enumerate(batches(todo, count)):
             groups[index % count] += batch
-        work._start(groups)
+        work._start([group for group in groups if group])
     return work
 
 
 class ImageWork:
     """Images being made by worker processes while the build goes on.
 
-    One process per group of photos, each ending when its group is made: a pool would keep
-    (or start again) idle workers until the build collects the results, each holding a copy
-    of every page of the build's memory written since it was forked (at 100,000 articles,
-    200 MB more at the peak)."""
+    One process per group of photos, each ending as soon as its group is made: a pool would
+    keep (or start again) idle workers until the build collects the results, each holding a
+    copy of every page of the build's memory written since it was forked (at 100,000
+    articles, 200 MB more at the peak)."""
 
     def __init__(self, jobs: list[ImageJob], todo: list[ImageJob], site_dir: Path):
         self.jobs, self.todo, self.site_dir = jobs, todo, site_dir
-        self._children: list[tuple[list[ImageJob], BaseProcess, Connection]] = []
-        self._results: list[tuple[str, BaseException | None]] | None = None
+        self._workers: list[_Worker] = []
+        self._problems: dict[str, BaseException] | None = None
 
     def _start(self, groups: list[list[ImageJob]]) -> None:
-        context = multiprocessing.get_context("fork")
-        gc.freeze()  # out of the children's collector's sight, as in ``parallel.forked_pool``
         try:
             for group in groups:
-                receiver, sender = context.Pipe(duplex=False)
-                child = context.Process(target=_run_group, args=(group, sender), daemon=True)
-                child.start()
-                sender.close()
-                self._children.append((group, child, receiver))
-        finally:
-            gc.unfreeze()
+                self._workers.append(_Worker(group))
+        except BaseException:  # no process to spare: stop those started
+            self.close()
+            raise
 
-    def wait(self) -> list[tuple[str, BaseException | None]]:
-        """Each job's key and problem (``None`` when its files were made)."""
-        if self._results is None:
-            results: list[tuple[str, BaseException | None]] = []
-            for group, child, receiver in self._children:
-                try:
-                    results += receiver.recv()
-                except EOFError:  # the worker died (killed, out of memory): made here instead
-                    results += [_run(job) for job in group]
-                receiver.close()
-                child.join()
-            self._children = []
-            self._results = results
-        return self._results
+    def wait(self) -> dict[str, BaseException]:
+        """The problem of each job that could not be made, by key."""
+        if self._problems is None:
+            problems: dict[str, BaseException] = {}
+            for worker in self._workers:
+                problems.update(worker.collect())
+            self._workers = []
+            self._problems = problems
+        return self._problems
 
     def result(self) -> ImageReport:
         """Wait for the images; raise :class:`BuildError` naming every image that could not
-        be read."""
-        problems = dict(self.wait())
-        failures = [unreadable(job.where, job.source, self.site_dir, problem)
-                    for job in self.todo if (problem := problems[job.key]) is not None]
+        be made."""
+        problems = self.wait()
+        failures = [unreadable(job.where, job.source, self.site_dir, problems[job.key])
+                    for job in self.todo if job.key in problems]
         if failures:
             raise BuildError(sorted(failures, key=lambda d: (d.path, d.line)))
         files = sum(1 + 2 * len(job.widths) for job in self.jobs)
@@ -140,20 +126,80 @@ class ImageWork:
     def close(self) -> None:
         """Stop the workers (a failed build does not wait for its photos: a half-made one is
         left in a temporary folder that the next successful build removes)."""
-        for _, child, receiver in self._children:
-            receiver.close()
-            if child.is_alive():
-                child.terminate()
-            child.join()
-        self._children = []
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+
+
+STOPPED = "the process making it stopped (out of memory, killed, or the image crashed Pillow)"
+
+
+class _Worker:
+    """A forked process making a group of photos; it sends back the problems only (a long
+    message would keep it waiting for the build to read it)."""
+
+    def __init__(self, jobs: list[ImageJob]):
+        self.jobs = jobs
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        gc.freeze()  # out of the child's collector's sight, as in ``parallel.forked_pool``
+        try:
+            self.process = context.Process(target=_run_group, args=(jobs, sender), daemon=True)
+            self.process.start()
+        except BaseException:
+            self.receiver.close()
+            raise
+        finally:
+            gc.unfreeze()
+            sender.close()
+
+    def collect(self) -> dict[str, BaseException]:
+        """Wait for the group's problems. A process that ended without a word (killed, out of
+        memory, crashed by a file) leaves each photo it did not finish with a problem that
+        says so: the build names them rather than dying on the same photo itself."""
+        try:
+            return self.receiver.recv()
+        except (EOFError, OSError):
+            return {job.key: _Problem(STOPPED) for job in self.jobs if not is_cached(job)}
+        finally:
+            self.receiver.close()
+            self.process.join()
+
+    def stop(self) -> None:
+        self.receiver.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
+def _run_batches(found: list[list[ImageJob]], count: int) -> dict[str, BaseException]:
+    """Each batch in a fresh process, at most ``count`` at once; the problems by key."""
+    pending, running = list(found), list[_Worker]()
+    problems: dict[str, BaseException] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < count:
+                running.append(_Worker(pending.pop(0)))
+            ready = multiprocessing.connection.wait([w.receiver for w in running])
+            for worker in [w for w in running if w.receiver in ready]:
+                problems.update(worker.collect())
+                running.remove(worker)
+    finally:
+        for worker in running:
+            worker.stop()
+    return problems
 
 
 def _run_group(jobs: list[ImageJob], results: Connection) -> None:
     gc.enable()  # a worker's garbage is its own (see ``parallel.forked_pool``)
     try:
-        results.send([_run(job) for job in jobs])
+        results.send(_problems(_run(job) for job in jobs))
     finally:
         results.close()
+
+
+def _problems(results: Iterable[tuple[str, BaseException | None]]) -> dict[str, BaseException]:
+    return {key: problem for key, problem in results if problem is not None}
 
 
 BATCH_PIXELS = 24_000_000
@@ -180,10 +226,6 @@ def batches(jobs: list[ImageJob], workers: int) -> list[list[ImageJob]]:
     if batch:
         found.append(batch)
     return found
-
-
-def _run_batch(jobs: list[ImageJob]) -> list[tuple[str, BaseException | None]]:
-    return [_run(job) for job in jobs]
 
 
 def _run(job: ImageJob) -> tuple[str, BaseException | None]:
