@@ -203,13 +203,18 @@ def test_an_override_with_an_older_macro_signature_is_a_template_error(site):
         "renders, got TypeError: macro 'news_list' takes not more than 2 argument(s)"]
 
 
-def test_a_template_expression_that_fails_names_its_line(site):
+def article_template_errors(site, expression: str) -> list[str]:
+    """The errors of a build whose article template shows ``expression`` on its line 2."""
     site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
     site.write("templates/article.html", "{% extends 'base.html' %}{% block main %}\n"
-                                         "{{ 1 // (article.title|length - 7) }}{% endblock %}")
+                                         f"{{{{ {expression} }}}}{{% endblock %}}")
     with pytest.raises(BuildError) as info:
         site.build()
-    assert [str(d) for d in info.value.diagnostics] == [
+    return [str(d) for d in info.value.diagnostics]
+
+
+def test_a_template_expression_that_fails_names_its_line(site):
+    assert article_template_errors(site, "1 // (article.title|length - 7)") == [
         "templates/article.html:2: template error while making tin-tuc/bai-mot/index.html: "
         "expected a template that renders, got ZeroDivisionError: integer division or modulo "
         "by zero"]
@@ -230,12 +235,7 @@ def test_an_error_in_the_publishers_own_code_is_not_blamed_on_a_template(site, m
 
 def test_an_error_raised_for_a_template_by_what_it_calls_names_its_line(site):
     """Raised inside Markup's formatting on the template's behalf: still the template's."""
-    site.article("a.md", "title: Bài một\ndate: 2023-03-01\n")
-    site.write("templates/article.html", "{% extends 'base.html' %}{% block main %}\n"
-                                         "{{ ('%s và %s'|safe) % 'một' }}{% endblock %}")
-    with pytest.raises(BuildError) as info:
-        site.build()
-    assert [str(d) for d in info.value.diagnostics] == [
+    assert article_template_errors(site, "('%s và %s'|safe) % 'một'") == [
         "templates/article.html:2: template error while making tin-tuc/bai-mot/index.html: "
         "expected a template that renders, got TypeError: not enough arguments for format "
         "string"]
