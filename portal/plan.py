@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -226,9 +227,10 @@ def plan_outputs(site: Site, static_files: list[tuple[str, Path]]) -> tuple[list
 
 def _home_context(site: Site) -> dict[str, Any]:
     featured = [a for a in site.articles if a.featured][:HOME_FEATURED]
+    shown = {id(a) for a in featured}  # by identity: comparing articles compares every field
     return {
         "featured": featured,
-        "latest": [a for a in site.articles if a not in featured][:HOME_LATEST],
+        "latest": list(islice((a for a in site.articles if id(a) not in shown), HOME_LATEST)),
         "category_blocks": [
             (c.term, c.articles[:HOME_PER_CATEGORY]) for c in site.categories if c.articles
         ],
