@@ -1,9 +1,10 @@
 """Making the files of one image job with Pillow: orientation applied, colour converted to
 sRGB, every metadata block left behind, responsive copies never wider than the source.
 
-Jobs run in worker processes, a fresh one per batch of photos (see :func:`batches`), so a
-40-megapixel photo's pixels are freed when its batch ends, and at most ``workers`` photos are
-in memory. They run in the background while the build plans and renders (:func:`start_images`).
+Jobs run in forked worker processes, at most ``workers`` at once, each ending with its work:
+a fresh one per batch of big photos (see :func:`batches`), so a 40-megapixel photo's pixels
+are freed when its batch ends; web-sized photos in one process per core, in the background
+while the build plans and renders (:func:`start_images`).
 """
 
 from __future__ import annotations
