@@ -106,14 +106,25 @@ def unpack_parse(source: SourceFile, packed: bytes) -> ParsedSource:
     return ParsedSource(source, *pickle.loads(packed))
 
 
+WAIT_SECONDS = 600.0
+"""How long a build waits for another build of the same site to release the cache."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says another connection held the cache for the whole wait."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
 class BuildCache:
     """Reads everything it may need up front; collects what to store; commits once."""
 
     def __init__(self, folder: Path, engine: str, fresh: bool = False):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "build.sqlite"
-        # Used by one thread at a time: the build's, or the one its commit runs in.
-        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        # Used by one thread at a time: the build's, or the one its commit runs in. Another
+        # build of the site writing meanwhile (a preview and a build, two CI jobs on one
+        # cache volume) is waited for: it holds the cache until its commit.
+        self.db = sqlite3.connect(self.path, timeout=WAIT_SECONDS, check_same_thread=False)
         self._pending: PendingCommit | None = None
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,14 +19,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from portal import cache as build_cache
 from portal.assets import AssetPlan, collect_static, plan_assets
 from portal.bodies import SafeBody, linked_urls
-from portal.cache import BuildCache, markdown_key, pack_parse, stat_key, unpack_parse
+from portal.cache import (
+    BuildCache,
+    is_busy,
+    markdown_key,
+    pack_parse,
+    stat_key,
+    unpack_parse,
+)
 from portal.collector import collector_paused
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
-from portal.errors import BuildError, Diagnostic, UsageError
+from portal.errors import BuildError, Diagnostic, OutputError, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.images.cache import image_cache_dir, prune_image_cache
 from portal.images.settings import DEFAULT_SETTINGS, ImageReport
@@ -170,7 +179,10 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         config = replace(config, base_url=base_url_option(options.base_url))
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
     engine = engine_version()
-    cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
+    try:
+        cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
+    except sqlite3.OperationalError as exc:
+        raise _busy_cache(exc, config) from None
     staging: Staging | None = None
     aside: OutputListing | None = None
     image_work: ImageWork | None = None
@@ -333,6 +345,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
             shutil.rmtree(staging.folder, ignore_errors=True)
         if isinstance(exc, OSError):
             raise output_error(exc, config.output_dir) from exc
+        if isinstance(exc, sqlite3.OperationalError):
+            raise _busy_cache(exc, config) from None
         raise
     finally:
         if image_work is not None:
@@ -534,6 +548,17 @@ def _replayed(report: Report, config: SiteConfig, now: datetime, clock: _StageCl
         seconds=time.perf_counter() - started, now=now, stages=clock.laps,
         schedule=report.schedule, page_weights=report.page_weights,
         images=report.replayed_images(), base_url=config.base_url)
+
+
+def _busy_cache(exc: sqlite3.OperationalError, config: SiteConfig) -> Exception:
+    """Another build of the site held the cache for the whole wait: said plainly; any
+    other database error goes on as it is."""
+    if not is_busy(exc):
+        return exc
+    return OutputError(f"{config.cache_dir / 'build.sqlite'}: the build cache is in use: "
+                       f"expected it free within {build_cache.WAIT_SECONDS:g} s, got another build "
+                       "of this site still holding it (let it finish, or give this build "
+                       "another cache_dir)")
 
 
 def base_url_option(value: str) -> str:

@@ -18,7 +18,7 @@ import portal.cache
 import portal.pipeline
 import portal.snapshot
 from portal.cache import BuildCache
-from portal.errors import BuildError
+from portal.errors import BuildError, OutputError
 from portal.fingerprint import engine_version
 from portal.pipeline import BuildResult
 from portal.render import THEME_DIR
@@ -817,3 +817,45 @@ def test_the_output_is_listed_when_children_are_reaped_unseen(news):
         assert shortcut(news.build())
     finally:
         signal.signal(signal.SIGCHLD, before)
+
+
+def test_a_build_waits_for_another_holding_the_cache(news, monkeypatch, tmp_path):
+    """A preview and a build of one site, or two CI jobs on one cache volume: the second
+    build waits until the first commits, then builds."""
+    import threading
+
+    news.build()
+    holder = sqlite3.connect(news.root / ".portal-cache/build.sqlite", check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another build writing
+    release = threading.Timer(0.5, holder.rollback)
+    release.start()
+    try:
+        edit(news, "a.md", "Noi dung A", "Noi dung G")
+        result = news.build()
+    finally:
+        release.join()
+        holder.close()
+    assert quick(result)
+    same_as_clean_build(news, tmp_path / "clean")
+
+
+def test_a_cache_held_too_long_is_a_clear_error(news, monkeypatch):
+    news.build()
+    before = news.files()
+    monkeypatch.setattr(portal.cache, "WAIT_SECONDS", 0.2)
+    cache_file = news.root / ".portal-cache/build.sqlite"
+    holder = sqlite3.connect(cache_file)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        for change in ("Noi dung H", "Noi dung H <b>"):  # the quick path, then a full build
+            edit(news, "a.md", "Noi dung A" if change == "Noi dung H" else "Noi dung H",
+                 change)
+            with pytest.raises(OutputError) as caught:
+                news.build(clean=change != "Noi dung H")
+            assert str(caught.value) == (
+                f"{cache_file}: the build cache is in use: expected it free within 0.2 s, got "
+                "another build of this site still holding it (let it finish, or give this "
+                "build another cache_dir)")
+            assert news.files() == before
+    finally:
+        holder.close()
