@@ -87,7 +87,9 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
     root = cache_dir / "search"
     root.mkdir(parents=True, exist_ok=True)
     bundles = {shard: _bundle(root, group, language, load) for shard, group in groups.items()}
-    remove_abandoned(root, STAGING)  # of builds killed while Pagefind ran
+    # What builds killed while Pagefind ran left: once a build, not once a shard.
+    remove_abandoned(_scratch(), SCRATCH)
+    remove_abandoned(root, STAGING)
     for old in root.iterdir():
         if old in bundles.values() or old.name.startswith(STAGING):
             continue
@@ -183,7 +185,6 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
         raise OutputError("search index: the Pagefind binary is missing: "
                           "python -m pip install 'pagefind[bin]'")
     scratch = _scratch()
-    remove_abandoned(scratch, SCRATCH)  # of builds killed while Pagefind ran
     try:
         result = _index_pages(executable, pages, language, bundle, scratch)
     except OSError as exc:
