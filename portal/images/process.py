@@ -45,17 +45,6 @@ def is_cached(job: ImageJob) -> bool:
     return (job.folder / DONE).is_file()
 
 
-def make_images(jobs: Iterable[ImageJob], site_dir: Path,
-                workers: int = MAX_WORKERS) -> ImageReport:
-    """Run the jobs the cache does not hold yet over at most ``workers`` processes; raise
-    :class:`BuildError` naming every image that could not be made."""
-    work = start_images(jobs, site_dir, workers)
-    try:
-        return work.result()
-    finally:
-        work.close()
-
-
 def start_images(jobs: Iterable[ImageJob], site_dir: Path,
                  workers: int = MAX_WORKERS) -> ImageWork:
     """Start the jobs the cache does not hold yet; :meth:`ImageWork.result` waits for them.
