@@ -244,8 +244,8 @@ RATINGS_SCHEMA = {"endpoint": Field(_link),
                   "rate_limit": Field(schema.positive_integer(100_000), default=60),
                   "bake": Field(schema.boolean, default=False)}
 ANALYTICS_SCHEMA = {"script": Field(_script_url)}
-SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1500),
-                 "shard_articles": Field(schema.positive_integer(1_000_000), default=2000)}
+SEARCH_SCHEMA = {"first_pages": Field(schema.positive_integer(1_000_000), default=1000),
+                 "shard_articles": Field(schema.positive_integer(1_000_000), default=1000)}
 BUDGET_SCHEMA = {"page_kb": Field(schema.positive_integer(100_000))}
 LABELS_SCHEMA = {lang: Field(_table(f"labels.{lang}"), default={}) for lang in ("vi", "en")}
 LABEL_SCHEMA = {key: Field(schema.text) for key in LABEL_KEYS}

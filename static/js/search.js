@@ -17,7 +17,7 @@
   var older = document.querySelector("[data-search-older]");
   var PAGE = 10;
   var MAX_VARIANTS = 8;
-  var FIRST_PAGES = Number(form.getAttribute("data-first-pages")) || 1500;
+  var FIRST_PAGES = Number(form.getAttribute("data-first-pages")) || 1000;
   var shards = form.getAttribute("data-shards").split(" ").filter(Boolean);
   var sizes = form.getAttribute("data-shard-pages").split(" ").map(Number);
   var root = form.getAttribute("data-bundle-root");
