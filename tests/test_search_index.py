@@ -215,11 +215,113 @@ def test_pages_go_to_the_temporary_folder_when_memory_is_full(news, monkeypatch,
     news.build()
     monkeypatch.undo()
     assert list(scratch.iterdir()) == []
-    # Pagefind numbers the pages in the order the file system lists them: another folder,
-    # another word index; the same pages and fragments.
+    assert same_pages_and_fragments(news, tmp_path)
+    assert any(path.startswith("pagefind/2023/index/") for path in news.files())
+
+
+def same_pages_and_fragments(news, tmp_path) -> bool:
+    """Pagefind numbers the pages in the order the file system lists them: another folder,
+    another word index; the same pages and fragments."""
     built, clean = (
         {path: data for path, data in comparable(files).items()
          if not path.startswith("pagefind/") or "/fragment/" in path}
         for files in (news.files(), clean_build(news, tmp_path / "clean")))
-    assert built == clean
-    assert any(path.startswith("pagefind/2023/index/") for path in news.files())
+    return built == clean
+
+
+def edit_one_article(news) -> None:
+    source = news.root / "content/articles/a1.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("Nội dung bài 1.",
+                                                                 "Nội dung mới."),
+                      encoding="utf-8")
+
+
+def cached_fragments(news) -> dict[str, int]:
+    """The cached bundles' fragment files, by name: their inode numbers."""
+    return {path.name: path.stat().st_ino
+            for path in (news.root / ".portal-cache/search").glob("*/fragment/*.pf_fragment")}
+
+
+def memory_runs(news, monkeypatch, tmp_path) -> list[Path]:
+    """Where each Pagefind run of the next builds writes its bundle; "memory" is a folder of
+    the test's own."""
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    monkeypatch.setattr(search_module, "_scratch", lambda: str(memory))
+    runs: list[Path] = []
+    real = search_module._run_pagefind
+
+    def recorded(pages, language, bundle):
+        runs.append(bundle)
+        real(pages, language, bundle)
+
+    monkeypatch.setattr(search_module, "_run_pagefind", recorded)
+    return runs
+
+
+def test_an_edit_keeps_the_unchanged_files_of_its_shard_as_they_are_in_the_cache(
+        news, monkeypatch, tmp_path):
+    """Pagefind writes the shard's bundle in memory; only the files no cached bundle holds
+    are new files in the cache, the others are the cached files themselves (hard links)."""
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    news.build()
+    before = cached_fragments(news)
+    edit_one_article(news)
+    news.build()
+    after = cached_fragments(news)
+    assert [run.parent for run in runs] == [tmp_path / "memory"] * 2
+    assert len(after) == len(before) == 3
+    kept = set(before) & set(after)
+    assert len(kept) == 2  # the two articles not edited
+    assert all(after[name] == before[name] for name in kept)
+    assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
+
+
+def test_a_bundle_cut_short_in_memory_is_made_again_on_the_disk(news, monkeypatch, tmp_path):
+    """Memory that runs out while Pagefind writes leaves a file cut short: it must not
+    reach the cache; Pagefind writes the bundle again, into the cache."""
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    real = search_module._run_pagefind
+
+    def memory_runs_out(pages, language, bundle):
+        real(pages, language, bundle)
+        if bundle.parent == tmp_path / "memory":
+            fragment = next(bundle.rglob("*.pf_fragment"))
+            fragment.write_bytes(fragment.read_bytes()[:20])
+
+    monkeypatch.setattr(search_module, "_run_pagefind", memory_runs_out)
+    news.build()
+    assert [run.parent for run in runs] == [tmp_path / "memory",
+                                            news.root / ".portal-cache/search"]
+    assert list((tmp_path / "memory").iterdir()) == []
+    monkeypatch.undo()
+    fragments = [path.read_bytes() for path in news.output.glob("pagefind/*/fragment/*")]
+    assert len(fragments) == 3 and all(search_module._whole(data) for data in fragments)
+    assert same_pages_and_fragments(news, tmp_path)
+
+
+def test_without_room_in_memory_pagefind_writes_into_the_cache(news, monkeypatch, tmp_path):
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    monkeypatch.setattr(search_module, "_room", lambda folder: 1000)
+    news.build()
+    assert [run.parent for run in runs] == [news.root / ".portal-cache/search"]
+
+
+def test_a_file_system_without_hard_links_gets_copies(news, monkeypatch, tmp_path):
+    memory_runs(news, monkeypatch, tmp_path)
+    news.build()
+
+    def refused(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted", str(source))
+
+    monkeypatch.setattr(search_module.os, "link", refused)
+    edit_one_article(news)
+    news.build()
+    assert comparable(news.files()) == comparable(clean_build(news, tmp_path / "clean"))
+
+
+@pytest.mark.parametrize("cut, whole", [(None, True), (20, False), (-1, False), (0, False)])
+def test_a_gzip_stream_cut_short_is_not_whole(cut, whole):
+    import gzip
+    data = gzip.compress("Nội dung bài viết. ".encode() * 200)
+    assert search_module._whole(data if cut is None else data[:cut]) is whole
