@@ -74,7 +74,7 @@ def search_keys(pages: Iterable[tuple[str, str]], known: Mapping[str, tuple[str,
 
 
 def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], bytes],
-                       language: str, cache_dir: Path) -> dict[str, Path]:
+                       language: str, cache_dir: Path) -> dict[str, str]:
     """Index the searchable pages, given as (output path, key, shard), the key a digest of
     what Pagefind reads of the page (:func:`search_keys`); return the index files (in the
     cache) by output path. HTML is read through ``load`` only for shards to rebuild.
@@ -114,8 +114,9 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
             # deleting must not leave a partly deleted folder that passes for a bundle.
             old = old.rename(root / f"{TRASH}{old.name}-{uuid.uuid4().hex[:8]}")
         shutil.rmtree(old, ignore_errors=True)
-    return {f"{SEARCH_FOLDER}/{shard}/{rel}": bundle / rel
-            for shard, bundle in sorted(bundles.items()) for rel in _files(bundle)}
+    return {f"{SEARCH_FOLDER}/{shard}/{rel}": os.path.join(folder, rel)
+            for shard, folder in sorted((shard, str(bundle)) for shard, bundle in bundles.items())
+            for rel in _files(Path(folder))}
 
 
 def _files(bundle: Path) -> list[str]:

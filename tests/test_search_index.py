@@ -325,3 +325,16 @@ def test_a_gzip_stream_cut_short_is_not_whole(cut, whole):
     import gzip
     data = gzip.compress("Nội dung bài viết. ".encode() * 200)
     assert search_module._whole(data if cut is None else data[:cut]) is whole
+
+
+def test_an_index_file_changed_by_hand_is_put_back_even_at_the_same_size(news):
+    news.build()
+    originals = {path: path.read_bytes()
+                 for path in news.output.glob("pagefind/*/fragment/*.pf_fragment")}
+    for path, data in originals.items():
+        path.write_bytes(bytes(byte ^ 0xFF for byte in data))
+    edit_one_article(news)
+    news.build()
+    kept = [path for path in originals if path.exists()]
+    assert len(kept) == 2  # the edited article's fragment is replaced
+    assert all(path.read_bytes() == originals[path] for path in kept)
