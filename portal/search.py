@@ -164,9 +164,13 @@ def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
     memory = _scratch()
     if memory is not None and _room(memory) > ROOM_FACTOR * sum(len(html) for _, html in views):
         with held_folder(BUNDLE_SCRATCH, memory) as made:
-            _run_pagefind(views, language, made)
-            if _bundle_problem(made) is None and _keep_files(made, staging, kept()):
-                return
+            try:
+                _run_pagefind(views, language, made)
+            except OutputError:
+                pass  # perhaps for want of memory: on the disk it says what went wrong
+            else:
+                if _bundle_problem(made) is None and _keep_files(made, staging, kept()):
+                    return
         for left in staging.iterdir():  # the folder itself stays: it is the one held
             shutil.rmtree(left) if left.is_dir() else left.unlink()
     _run_pagefind(views, language, staging)

@@ -153,6 +153,7 @@ def test_page_folders_left_by_killed_builds_are_removed(news, monkeypatch, tmp_p
              "old format": f"{search_module.SCRATCH}l_zfa_b7",
              "held": f"{search_module.SCRATCH}456-efgh5678",
              "new": f"{search_module.SCRATCH}789-ijkl9012",
+             "dead bundle": f"{search_module.BUNDLE_SCRATCH}q1w2e3r4",
              "other": "another-program-1"}
     for name in names.values():
         (scratch / name / "tin-tuc/bai-1").mkdir(parents=True)
@@ -338,3 +339,21 @@ def test_an_index_file_changed_by_hand_is_put_back_even_at_the_same_size(news):
     kept = [path for path in originals if path.exists()]
     assert len(kept) == 2  # the edited article's fragment is replaced
     assert all(path.read_bytes() == originals[path] for path in kept)
+
+
+def test_pagefind_failing_in_memory_runs_again_on_the_disk(news, monkeypatch, tmp_path):
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    real = search_module._run_pagefind
+    failed: list[Path] = []
+
+    def fails_in_memory(pages, language, bundle):
+        if bundle.parent == tmp_path / "memory":
+            failed.append(bundle)
+            raise OutputError("search index: Pagefind failed: Error: No space left on device")
+        real(pages, language, bundle)
+
+    monkeypatch.setattr(search_module, "_run_pagefind", fails_in_memory)
+    news.build()
+    assert len(failed) == 1
+    assert [run.parent for run in runs] == [news.root / ".portal-cache/search"]
+    assert len(list(news.output.glob("pagefind/*/fragment/*.pf_fragment"))) == 3
