@@ -55,7 +55,14 @@ from portal.precompress import sibling_paths, write_precompressed
 from portal.quick import changed_by_cards, plan_body_edits, plan_card_edits, read_changed
 from portal.ratings.store import load_scores
 from portal.render import THEME_DIR, render_outputs, theme_dirs
-from portal.search import build_search_index, is_content_named, search_keys, searchable
+from portal.search import (
+    NO_INDEX,
+    SearchIndex,
+    build_search_index,
+    is_content_named,
+    search_keys,
+    searchable,
+)
 from portal.site import build_site
 from portal.snapshot import (
     RACY_SECONDS,
@@ -284,8 +291,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         assets_staged = _stage_assets(assets, config.output_dir, staging)
         rendered = {o.path for o in todo}
         keep = [path for path in prints if path not in rendered] + list(report.same) + \
-            [path for path in index if path not in index_staged] + list(assets.rewritten)
-        published = [o.path for o in outputs] + list(index)
+            [path for path in index.files if path not in index_staged] + list(assets.rewritten)
+        published = [o.path for o in outputs] + list(index.files)
         siblings = [path for path in sibling_paths(published) if options.precompress
                     and (config.output_dir / path).is_file()]
         cache.begin_writing(str(config.output_dir))
@@ -478,7 +485,7 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         # The replaced shard's old files (its folders stay: same names), and the pages of
         # articles that moved, with their folders.
         stale = [path for path in run.snapshot.output
-                 if path.startswith(SEARCH_PREFIX) and path not in index]
+                 if path.startswith(SEARCH_PREFIX) and path not in index.files]
         remove_files(output_dir, stale, folders=False)
         remove_files(output_dir, list(moved))
     except BaseException as exc:
@@ -703,11 +710,11 @@ def _global_digest(engine: str, site_dir: Path) -> str:
 
 def _index_search(search: bool, site: Site, outputs: list[Output], prints: dict[str, str],
                   known: dict[str, tuple[str, str]], load: Callable[[str], bytes],
-                  config: SiteConfig) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+                  config: SiteConfig) -> tuple[dict[str, tuple[str, str]], SearchIndex]:
     """The searchable pages' keys (``search.search_keys``) and the index files by output path;
     neither without search."""
     if not search:
-        return {}, {}
+        return {}, NO_INDEX
     pages = [o for o in outputs if searchable(o)]
     keys = search_keys([(o.path, prints[o.path]) for o in pages], known, load)
     shard_of = shard_names(search_shards(site))
@@ -723,7 +730,7 @@ def _page_reader(staging: Staging, staged: set[str], output_dir: Path
                              else output_dir / path).read_bytes()
 
 
-def _stage_index(index: dict[str, str], output_dir: Path, staging: Staging,
+def _stage_index(index: SearchIndex, output_dir: Path, staging: Staging,
                  vouched: Callable[[str], bool], tampered: set[str]) -> list[str]:
     """Stage the search index files (output path → file in the cache) that are not already in
     place; return their paths.
@@ -731,11 +738,17 @@ def _stage_index(index: dict[str, str], output_dir: Path, staging: Staging,
     Most are in place: an edit changes a handful of one shard's files. A content-named file
     (its name a hash of its bytes) that the last build left, unchanged since (``vouched``),
     needs no system call: ten thousand files at 10,000 articles. One changed by hand
-    (``tampered``) is staged again, whatever its size."""
+    (``tampered``) is staged again, whatever its size, and one this build made is compared
+    byte by byte (a name is 28 bits of a hash: two files may share it)."""
     root = str(output_dir)
-    return [path for path, source in index.items()
-            if not (is_content_named(path) and (vouched(path) or (
-                path not in tampered and _same_named_file(os.path.join(root, path), source))))
+
+    def in_place(path: str, source: str) -> bool:
+        if path in index.fresh or not is_content_named(path):
+            return False
+        return vouched(path) or (path not in tampered
+                                 and _same_named_file(os.path.join(root, path), source))
+
+    return [path for path, source in index.files.items() if not in_place(path, source)
             and stage_file(output_dir, staging, path, Path(source).read_bytes())]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ import subprocess
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -42,9 +44,14 @@ SCRATCH = "portal-search-pages-"
 """Prefix of the folders Pagefind reads pages from (held folders: ``scratch.py``)."""
 BUNDLE_SCRATCH = "portal-search-bundle-"
 """Prefix of the folders in memory Pagefind writes a bundle to (held folders)."""
-ROOM_FACTOR = 3
-"""Pagefind writes its bundle in memory when the memory file system has this many times the
-pages' bytes free: the pages, a bundle of about three quarters of their size, and a margin."""
+BLOCK = 4096
+"""What a small file takes in memory (``tmpfs``: a page)."""
+FIXED_BYTES = 1 << 20
+"""Pagefind's scripts, styles and WebAssembly in a bundle (about 570 KB in Pagefind 1.5)."""
+MARGIN_BYTES = 8 << 20
+MARGIN_FILES = 1000
+"""Room left in memory besides what a run in memory needs (twice over): after the run,
+less than this means memory ran out meanwhile."""
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.")
 """Pagefind's ready-made interfaces: the theme has its own accessible search page."""
 
@@ -73,8 +80,21 @@ def search_keys(pages: Iterable[tuple[str, str]], known: Mapping[str, tuple[str,
     return keys
 
 
+@dataclass(frozen=True)
+class SearchIndex:
+    files: dict[str, str]
+    """Output path → the file in the cache."""
+    fresh: frozenset[str]
+    """Output paths of the files this build made (not reused, not linked): the write stage
+    compares them byte by byte with the output's, as Pagefind's names (28 bits of a hash)
+    may clash across bundles."""
+
+
+NO_INDEX = SearchIndex({}, frozenset())
+
+
 def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], bytes],
-                       language: str, cache_dir: Path) -> dict[str, str]:
+                       language: str, cache_dir: Path) -> SearchIndex:
     """Index the searchable pages, given as (output path, key, shard), the key a digest of
     what Pagefind reads of the page (:func:`search_keys`); return the index files (in the
     cache) by output path. HTML is read through ``load`` only for shards to rebuild.
@@ -100,8 +120,9 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
             kept.append(_kept_files(root))
         return kept[0]
 
-    bundles = {shard: _bundle(root, group, language, load, kept_files)
-               for shard, group in groups.items()}
+    made = {shard: _bundle(root, group, language, load, kept_files)
+            for shard, group in groups.items()}
+    bundles = {shard: bundle for shard, (bundle, _) in made.items()}
     # What builds killed while Pagefind ran left: once a build, not once a shard.
     remove_abandoned(_scratch(), SCRATCH)
     remove_abandoned(_scratch(), BUNDLE_SCRATCH)
@@ -114,9 +135,12 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
             # deleting must not leave a partly deleted folder that passes for a bundle.
             old = old.rename(root / f"{TRASH}{old.name}-{uuid.uuid4().hex[:8]}")
         shutil.rmtree(old, ignore_errors=True)
-    return {f"{SEARCH_FOLDER}/{shard}/{rel}": os.path.join(folder, rel)
-            for shard, folder in sorted((shard, str(bundle)) for shard, bundle in bundles.items())
-            for rel in _files(Path(folder))}
+    files = {f"{SEARCH_FOLDER}/{shard}/{rel}": os.path.join(folder, rel)
+             for shard, folder in sorted((shard, str(bundle)) for shard, bundle in bundles.items())
+             for rel in _files(Path(folder))}
+    fresh = frozenset(f"{SEARCH_FOLDER}/{shard}/{rel}" for shard, (_, rels) in made.items()
+                      for rel in rels)
+    return SearchIndex(files, fresh)
 
 
 def _files(bundle: Path) -> list[str]:
@@ -137,40 +161,48 @@ def is_content_named(path: str) -> bool:
 
 
 def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
-            load: Callable[[str], bytes], kept: Callable[[], dict[str, Path]]) -> Path:
-    """The cached Pagefind bundle of one shard, built first when its pages changed."""
+            load: Callable[[str], bytes], kept: Callable[[], dict[str, Path]]
+            ) -> tuple[Path, frozenset[str]]:
+    """The cached Pagefind bundle of one shard, built first when its pages changed, and the
+    files this build made for it (none for a bundle reused)."""
     cached = root / _digest(pages, language)
-    if not cached.is_dir():
-        views = [(path, index_view(load(path))) for path, _ in pages]
-        with held_folder(STAGING, root) as staging:
-            _make_bundle(views, language, staging, kept)
-            staging.rename(cached)
-    return cached
+    if cached.is_dir():
+        return cached, frozenset()
+    views = [(path, index_view(load(path))) for path, _ in pages]
+    with held_folder(STAGING, root) as staging:
+        fresh = _make_bundle(views, language, staging, kept)
+        staging.rename(cached)
+    return cached, fresh
 
 
 def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
-                 kept: Callable[[], dict[str, Path]]) -> None:
-    """Index the pages into ``staging`` (a folder of the cache, on the disk).
+                 kept: Callable[[], dict[str, Path]]) -> frozenset[str]:
+    """Index the pages into ``staging`` (a folder of the cache, on the disk); return the
+    files made there (not hard links).
 
     Pagefind writes its bundle in memory first where there is room, and only the files no
     cached bundle holds are copied to the disk; the others are hard links to the cached
-    files of the same name (their names are hashes of their bytes). An edit changes a
-    handful of its shard's thousand files, so an edit's bundle costs a handful of new files
-    on the disk, and deleting the bundle it replaces frees almost none: creating a thousand
-    files just after deleting as many is slow on some disks (ext4 without a journal looks
-    long for an inode it may reuse: Pagefind took 1.8 s for a 1,000-page shard written
-    there, 1.15 s in memory). Memory that runs out meanwhile (Pagefind then leaves files
-    empty) sends the bundle to the disk, written by Pagefind as before."""
+    files with the same name and bytes. An edit changes a handful of its shard's thousand
+    files, so an edit's bundle costs a handful of new files on the disk, and deleting the
+    bundle it replaces frees almost none: creating a thousand files just after deleting as
+    many is slow on some disks (ext4 without a journal looks long for an inode it may reuse:
+    Pagefind took 1.8 s for a 1,000-page shard written there, 1.15 s in memory).
+
+    Pagefind reports success when it could not write its files, leaving them empty or cut
+    short: the run in memory counts only with room to spare before and after it, and with
+    every file whole (:func:`_bundle_problem`); else, or when it fails or hangs there,
+    Pagefind writes the bundle into the cache as before."""
     memory = _scratch()
-    if memory is not None and _room(memory) > ROOM_FACTOR * sum(len(html) for _, html in views):
-        with held_folder(BUNDLE_SCRATCH, memory) as made:
-            try:
-                _run_pagefind(views, language, made)
-            except OutputError:
-                pass  # perhaps for want of memory: on the disk it says what went wrong
-            else:
-                if _bundle_problem(made) is None and _keep_files(made, staging, kept()):
-                    return
+    if memory is not None and _fits(memory, views):
+        try:
+            with held_folder(BUNDLE_SCRATCH, memory) as made:
+                _run_pagefind(views, language, made, _memory_run(memory, views))
+                if _bundle_problem(made) is None:
+                    fresh = _keep_files(made, staging, kept())
+                    if fresh is not None:
+                        return fresh
+        except (OSError, OutputError):
+            pass  # memory ran out, or Pagefind failed there: on the disk it says why
         for left in staging.iterdir():  # the folder itself stays: it is the one held
             shutil.rmtree(left) if left.is_dir() else left.unlink()
     _run_pagefind(views, language, staging)
@@ -178,37 +210,54 @@ def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
     if problem is not None:
         raise OutputError(f"{staging}: search index: expected the files of a Pagefind index, "
                           f"got {problem}: is the disk full?")
+    return frozenset(_files(staging))
 
 
 def _bundle_problem(bundle: Path) -> str | None:
     """Pagefind reports success when it could not write its files (a full disk): they are
-    left empty. Such a bundle must fail the build, not be published and kept."""
-    empty = [rel for rel in _files(bundle) if (bundle / rel).stat().st_size == 0]
+    left empty, or cut short. Such a bundle must fail the build, not be published and kept.
+    (Its index files and WebAssembly are gzip streams, its entry file JSON: both tell a
+    file cut short.)"""
+    files = _files(bundle)
+    empty = [rel for rel in files if (bundle / rel).stat().st_size == 0]
     if empty:
         return f"{len(empty)} empty files ({empty[0]}…)"
-    return None if (bundle / ENTRY).is_file() else f"no {ENTRY}"
+    cut = [rel for rel in files if _compressed(rel) and not _whole((bundle / rel).read_bytes())]
+    if cut:
+        return f"{len(cut)} files cut short ({cut[0]}…)"
+    try:
+        json.loads((bundle / ENTRY).read_bytes())
+    except FileNotFoundError:
+        return f"no {ENTRY}"
+    except ValueError:
+        return f"{ENTRY} cut short"
+    return None
 
 
-def _keep_files(made: Path, staging: Path, kept: dict[str, Path]) -> bool:
-    """Put the bundle Pagefind made in memory into ``staging``: a hard link to the cached
-    file of the same name and size where there is one, else a copy. ``False`` when a file
-    made is cut short (memory ran out while Pagefind wrote it)."""
+def _compressed(rel: str) -> bool:
+    return is_content_named(rel) or rel.endswith(".pagefind")
+
+
+def _keep_files(made: Path, staging: Path, kept: dict[str, Path]) -> frozenset[str] | None:
+    """Put the bundle Pagefind made in memory (checked whole) into ``staging``: a hard link
+    to a cached file of the same name and bytes where there is one, else a copy; return the
+    copies."""
+    fresh = []
     for rel in _files(made):
-        source, target = made / rel, staging / rel
+        data = (made / rel).read_bytes()
+        target = staging / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         old = kept.get(rel)
         if old is not None:
             try:
-                if old.stat().st_size == source.stat().st_size:
+                if old.read_bytes() == data:  # the name alone is 28 bits of a hash
                     os.link(old, target)
                     continue
             except OSError:
                 pass  # gone meanwhile, or a file system without hard links: a copy
-        data = source.read_bytes()
-        if is_content_named(rel) and not _whole(data):
-            return False
         target.write_bytes(data)
-    return True
+        fresh.append(rel)
+    return frozenset(fresh)
 
 
 def _whole(data: bytes) -> bool:
@@ -222,24 +271,51 @@ def _whole(data: bytes) -> bool:
 
 
 def _kept_files(root: Path) -> dict[str, Path]:
-    """The content-named files of the cached bundles, by their path in a bundle."""
+    """The files of the cached bundles, by their path in a bundle (one of each)."""
     found: dict[str, Path] = {}
     for bundle in root.iterdir():
         if bundle.name.startswith((STAGING, TRASH)):
             continue
         for rel in _files(bundle):
-            if is_content_named(rel):
-                found.setdefault(rel, bundle / rel)
+            found.setdefault(rel, bundle / rel)
     return found
 
 
-def _room(folder: str) -> int:
-    """Bytes free in ``folder``'s file system (0 when it cannot tell)."""
+def _fits(memory: str, views: list[tuple[str, bytes]]) -> bool:
+    """Room in memory for the pages and the bundle, twice over: bytes (the file system's
+    blocks: a small file takes a whole one) and files."""
+    room = _room(memory)
+    if room is None:
+        return False
+    free_bytes, free_files = room
+    blocks = sum(-(-len(html) // BLOCK) for _, html in views)
+    # The pages, the bundle (about three quarters of their size, a fragment a page) and
+    # Pagefind's scripts and WebAssembly.
+    needed_bytes = blocks * BLOCK + (blocks + len(views) + 64) * BLOCK + FIXED_BYTES
+    needed_files = 3 * len(views) + 64  # a page, its folder, its fragment; the rest
+    return free_bytes > 2 * needed_bytes + MARGIN_BYTES and (
+        free_files is None or free_files > 2 * needed_files + MARGIN_FILES)
+
+
+def _memory_run(memory: str, views: list[tuple[str, bytes]]) -> _MemoryRun:
+    """How long Pagefind may take in memory, and the check after it: room must be left
+    (no write can have failed for want of it)."""
+    def ran_out() -> bool:
+        room = _room(memory)
+        return room is None or room[0] < MARGIN_BYTES or (
+            room[1] is not None and room[1] < MARGIN_FILES)
+    return _MemoryRun(timeout=60 + 0.05 * len(views), ran_out=ran_out)
+
+
+def _room(folder: str) -> tuple[int, int | None] | None:
+    """Bytes and files free in ``folder``'s file system (files ``None``: no limit), or
+    ``None`` when it cannot tell."""
     try:
         stats = os.statvfs(folder)
     except OSError:
-        return 0
-    return stats.f_bavail * stats.f_frsize
+        return None
+    files = stats.f_favail if stats.f_files else None
+    return stats.f_bavail * stats.f_frsize, files
 
 
 _BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?\sdata-pagefind-body\b")
@@ -276,7 +352,14 @@ def index_view(html: bytes) -> bytes:
                      html[body.start():end + 1], b"</body></html>"))
 
 
-def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -> None:
+@dataclass(frozen=True)
+class _MemoryRun:
+    timeout: float
+    ran_out: Callable[[], bool]
+
+
+def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path,
+                  memory: _MemoryRun | None = None) -> None:
     # Imported here: the wrapper brings asyncio with it, and most builds index nothing.
     from pagefind.service import get_executable
 
@@ -286,9 +369,9 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
                           "python -m pip install 'pagefind[bin]'")
     scratch = _scratch()
     try:
-        result = _index_pages(executable, pages, language, bundle, scratch)
+        result = _index_pages(executable, pages, language, bundle, scratch, memory)
     except OSError as exc:
-        if scratch is None or exc.errno != errno.ENOSPC:
+        if scratch is None or exc.errno != errno.ENOSPC or memory is not None:
             raise
         # Memory is small here (a container's /dev/shm): the usual temporary folder. (Only
         # the pages were written, in the folder just removed: the bundle is still empty.)
@@ -298,17 +381,27 @@ def _run_pagefind(pages: list[tuple[str, bytes]], language: str, bundle: Path) -
 
 
 def _index_pages(executable: Path, pages: list[tuple[str, bytes]], language: str,
-                 bundle: Path, scratch: str | None) -> subprocess.CompletedProcess[str]:
+                 bundle: Path, scratch: str | None, memory: _MemoryRun | None = None
+                 ) -> subprocess.CompletedProcess[str]:
     with held_folder(SCRATCH, scratch) as root:
         for path, html in pages:
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(html)
-        return subprocess.run(
-            [str(executable), "--site", str(root), "--output-path", str(bundle),
-             "--force-language", language, "--silent"],
-            capture_output=True, text=True, check=False,
-        )
+        command = [str(executable), "--site", str(root), "--output-path", str(bundle),
+                   "--force-language", language, "--silent"]
+        if memory is None:
+            return subprocess.run(command, capture_output=True, text=True, check=False)
+        # Pagefind retries a file it cannot create for ever (memory out of files).
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, check=False,
+                                    timeout=memory.timeout)
+        except subprocess.TimeoutExpired:
+            raise OutputError(f"search index: Pagefind did not finish within "
+                              f"{memory.timeout:.0f} s in memory") from None
+        if memory.ran_out():  # checked with the pages still there, as during the run
+            raise OutputError("search index: memory ran out while Pagefind wrote")
+        return result
 
 
 def _scratch() -> str | None:

@@ -84,9 +84,9 @@ def count_pagefind_runs(monkeypatch) -> list[int]:
     runs: list[int] = []
     real = search_module._run_pagefind
 
-    def counted(pages, language, bundle):
+    def counted(pages, language, bundle, *rest):
         runs.append(len(pages))
-        real(pages, language, bundle)
+        real(pages, language, bundle, *rest)
 
     monkeypatch.setattr(search_module, "_run_pagefind", counted)
     return runs
@@ -176,8 +176,8 @@ def test_an_index_pagefind_could_not_write_fails_the_build_and_is_not_kept(
     """A full disk: Pagefind exits with success and leaves its files empty."""
     real = search_module._run_pagefind
 
-    def disk_full(pages, language, bundle):
-        real(pages, language, bundle)
+    def disk_full(pages, language, bundle, *rest):
+        real(pages, language, bundle, *rest)
         for path in bundle.rglob("*.pf_fragment"):
             path.write_bytes(b"")
 
@@ -252,9 +252,9 @@ def memory_runs(news, monkeypatch, tmp_path) -> list[Path]:
     runs: list[Path] = []
     real = search_module._run_pagefind
 
-    def recorded(pages, language, bundle):
+    def recorded(pages, language, bundle, *rest):
         runs.append(bundle)
-        real(pages, language, bundle)
+        real(pages, language, bundle, *rest)
 
     monkeypatch.setattr(search_module, "_run_pagefind", recorded)
     return runs
@@ -284,8 +284,8 @@ def test_a_bundle_cut_short_in_memory_is_made_again_on_the_disk(news, monkeypatc
     runs = memory_runs(news, monkeypatch, tmp_path)
     real = search_module._run_pagefind
 
-    def memory_runs_out(pages, language, bundle):
-        real(pages, language, bundle)
+    def memory_runs_out(pages, language, bundle, *rest):
+        real(pages, language, bundle, *rest)
         if bundle.parent == tmp_path / "memory":
             fragment = next(bundle.rglob("*.pf_fragment"))
             fragment.write_bytes(fragment.read_bytes()[:20])
@@ -303,7 +303,7 @@ def test_a_bundle_cut_short_in_memory_is_made_again_on_the_disk(news, monkeypatc
 
 def test_without_room_in_memory_pagefind_writes_into_the_cache(news, monkeypatch, tmp_path):
     runs = memory_runs(news, monkeypatch, tmp_path)
-    monkeypatch.setattr(search_module, "_room", lambda folder: 1000)
+    monkeypatch.setattr(search_module, "_room", lambda folder: (1000, None))
     news.build()
     assert [run.parent for run in runs] == [news.root / ".portal-cache/search"]
 
@@ -346,14 +346,114 @@ def test_pagefind_failing_in_memory_runs_again_on_the_disk(news, monkeypatch, tm
     real = search_module._run_pagefind
     failed: list[Path] = []
 
-    def fails_in_memory(pages, language, bundle):
+    def fails_in_memory(pages, language, bundle, *rest):
         if bundle.parent == tmp_path / "memory":
             failed.append(bundle)
             raise OutputError("search index: Pagefind failed: Error: No space left on device")
-        real(pages, language, bundle)
+        real(pages, language, bundle, *rest)
 
     monkeypatch.setattr(search_module, "_run_pagefind", fails_in_memory)
     news.build()
     assert len(failed) == 1
     assert [run.parent for run in runs] == [news.root / ".portal-cache/search"]
     assert len(list(news.output.glob("pagefind/*/fragment/*.pf_fragment"))) == 3
+
+
+@pytest.mark.parametrize("cut", ["pagefind-entry.json", "wasm.unknown.pagefind", "fragment"])
+def test_a_file_cut_short_in_memory_never_reaches_the_cache(cut, news, monkeypatch, tmp_path):
+    """Pagefind's WebAssembly and index files are gzip streams, its entry file JSON: either
+    tells a file cut short, and the bundle is made again on the disk."""
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    real = search_module._run_pagefind
+
+    def cuts(pages, language, bundle, *rest):
+        real(pages, language, bundle, *rest)
+        if bundle.parent == tmp_path / "memory":
+            path = next(bundle.glob("fragment/*")) if cut == "fragment" else bundle / cut
+            path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+    monkeypatch.setattr(search_module, "_run_pagefind", cuts)
+    news.build()
+    assert [run.parent for run in runs] == [tmp_path / "memory",
+                                            news.root / ".portal-cache/search"]
+    bundle = news.output / "pagefind/2023"
+    assert search_module._bundle_problem(bundle) is None
+
+
+def test_memory_running_out_during_the_run_sends_it_to_the_disk(news, monkeypatch, tmp_path):
+    """A script cut short cannot be told from its bytes: memory that is short after the run
+    (another program took it meanwhile) is enough to make the bundle again."""
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    monkeypatch.setattr(search_module, "_memory_run", lambda memory, views:
+                        search_module._MemoryRun(timeout=60, ran_out=lambda: True))
+    news.build()
+    assert [run.parent for run in runs] == [tmp_path / "memory",
+                                            news.root / ".portal-cache/search"]
+    assert list((tmp_path / "memory").iterdir()) == []
+
+
+def test_pagefind_hanging_in_memory_is_stopped_and_run_on_the_disk(news, monkeypatch,
+                                                                   tmp_path):
+    """Pagefind retries for ever a file it cannot create (memory out of files)."""
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    monkeypatch.setattr(search_module, "_memory_run", lambda memory, views:
+                        search_module._MemoryRun(timeout=0.001, ran_out=lambda: False))
+    news.build()
+    assert [run.parent for run in runs] == [tmp_path / "memory",
+                                            news.root / ".portal-cache/search"]
+    assert len(list(news.output.glob("pagefind/*/fragment/*.pf_fragment"))) == 3
+
+
+def test_memory_that_refuses_the_bundle_folder_sends_it_to_the_disk(news, monkeypatch,
+                                                                   tmp_path):
+    runs = memory_runs(news, monkeypatch, tmp_path)
+    real = search_module.held_folder
+
+    def refused(prefix, parent=None):
+        if prefix == search_module.BUNDLE_SCRATCH:
+            raise OSError(errno.ENOSPC, "No space left on device", str(parent))
+        return real(prefix, parent)
+
+    monkeypatch.setattr(search_module, "held_folder", refused)
+    news.build()
+    assert [run.parent for run in runs] == [news.root / ".portal-cache/search"]
+
+
+@pytest.mark.parametrize("room, fits", [((10**9, None), True), ((10**9, 10**6), True),
+                                        ((10**9, 30), False), ((10**6, None), False),
+                                        (None, False)])
+def test_a_run_in_memory_needs_room_for_bytes_and_files(room, fits, monkeypatch):
+    monkeypatch.setattr(search_module, "_room", lambda folder: room)
+    views = [(f"tin-tuc/bai-{i}/index.html", b"<p>x</p>" * 100) for i in range(20)]
+    assert search_module._fits("/memory", views) is fits
+
+
+def test_a_cached_file_of_the_same_name_but_other_bytes_is_neither_linked_nor_kept(
+        news, monkeypatch, tmp_path):
+    """Pagefind names a file with 28 bits of a hash of its bytes: another bundle may hold
+    another file of that name, and the output folder too (put there by hand, here)."""
+    memory_runs(news, monkeypatch, tmp_path)
+    news.build()
+    source = news.root / "content/articles/a1.md"
+    original = source.read_text(encoding="utf-8")
+    before = set(news.files())
+    edit_one_article(news)
+    news.build()
+    made = {path: data for path, data in news.files().items()
+            if path not in before and path.endswith(".pf_fragment")}
+    assert len(made) == 1
+    [(path, data)] = made.items()
+    source.write_text(original, encoding="utf-8")
+    news.build()
+    assert path not in news.files()
+    wrong = bytes(byte ^ 0xFF for byte in data)  # same size, other bytes
+    rel = path.split("/", 2)[2]
+    planted = news.root / ".portal-cache/search/0123456789abcdef0123456789abcdef" / rel
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(wrong)
+    (news.output / path).write_bytes(wrong)
+    edit_one_article(news)
+    news.build()
+    assert news.files()[path] == data
+    cached = list((news.root / ".portal-cache/search").glob(f"*/{rel}"))
+    assert [file.read_bytes() for file in cached] == [data]
