@@ -380,27 +380,20 @@ def test_a_file_cut_short_in_memory_never_reaches_the_cache(cut, news, monkeypat
     assert search_module._bundle_problem(bundle) is None
 
 
-def test_memory_running_out_during_the_run_sends_it_to_the_disk(news, monkeypatch, tmp_path):
+@pytest.mark.parametrize("timeout, ran_out", [(60, True), (0.001, False)],
+                         ids=["memory short after the run", "Pagefind hanging"])
+def test_a_run_in_memory_that_ran_short_or_hung_is_made_again_on_the_disk(
+        timeout, ran_out, news, monkeypatch, tmp_path):
     """A script cut short cannot be told from its bytes: memory that is short after the run
-    (another program took it meanwhile) is enough to make the bundle again."""
+    (another program took it meanwhile) is enough to make the bundle again. Pagefind retries
+    for ever a file it cannot create (memory out of files): it is stopped."""
     runs = memory_runs(news, monkeypatch, tmp_path)
     monkeypatch.setattr(search_module, "_memory_run", lambda memory, views:
-                        search_module._MemoryRun(timeout=60, ran_out=lambda: True))
+                        search_module._MemoryRun(timeout=timeout, ran_out=lambda: ran_out))
     news.build()
     assert [run.parent for run in runs] == [tmp_path / "memory",
                                             news.root / ".portal-cache/search"]
     assert list((tmp_path / "memory").iterdir()) == []
-
-
-def test_pagefind_hanging_in_memory_is_stopped_and_run_on_the_disk(news, monkeypatch,
-                                                                   tmp_path):
-    """Pagefind retries for ever a file it cannot create (memory out of files)."""
-    runs = memory_runs(news, monkeypatch, tmp_path)
-    monkeypatch.setattr(search_module, "_memory_run", lambda memory, views:
-                        search_module._MemoryRun(timeout=0.001, ran_out=lambda: False))
-    news.build()
-    assert [run.parent for run in runs] == [tmp_path / "memory",
-                                            news.root / ".portal-cache/search"]
     assert len(list(news.output.glob("pagefind/*/fragment/*.pf_fragment"))) == 3
 
 
@@ -457,3 +450,36 @@ def test_a_cached_file_of_the_same_name_but_other_bytes_is_neither_linked_nor_ke
     assert news.files()[path] == data
     cached = list((news.root / ".portal-cache/search").glob(f"*/{rel}"))
     assert [file.read_bytes() for file in cached] == [data]
+
+
+@pytest.mark.parametrize("damage, found", [
+    ("fragments", r"3 files cut short \(fragment/vi_\w+\.pf_fragment…\)"),
+    ("entry", r"pagefind-entry\.json cut short"),
+])
+def test_an_index_cut_short_on_the_disk_fails_the_build_and_is_not_kept(
+        damage, found, news, monkeypatch, tmp_path):
+    """A full disk may also leave Pagefind's files cut short, not empty."""
+    real = search_module._run_pagefind
+
+    def cut_short(pages, language, bundle, *rest):
+        real(pages, language, bundle, *rest)
+        paths = list(bundle.rglob("*.pf_fragment")) if damage == "fragments" \
+            else [bundle / "pagefind-entry.json"]
+        for path in paths:
+            path.write_bytes(path.read_bytes()[:10])
+
+    news.build()
+    before = news.files()
+    edit_one_article(news)
+    monkeypatch.setattr(search_module, "_run_pagefind", cut_short)
+    with pytest.raises(OutputError) as caught:
+        news.build()
+    assert re.fullmatch(re.escape(str(news.root / ".portal-cache/search/.staging-"))
+                        + r"[\w-]+: search index: expected the files of a Pagefind index, got "
+                        + found + r": is the disk full\?", str(caught.value)), str(caught.value)
+    assert news.files() == before
+    assert [path.name for path in (news.root / ".portal-cache/search").iterdir()
+            if path.name.startswith(".staging-")] == []
+    monkeypatch.undo()
+    news.build()
+    assert same_pages_and_fragments(news, tmp_path)
