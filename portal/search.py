@@ -198,9 +198,7 @@ def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
             with held_folder(BUNDLE_SCRATCH, memory) as made:
                 _run_pagefind(views, language, made, _memory_run(memory, views))
                 if _bundle_problem(made) is None:
-                    fresh = _keep_files(made, staging, kept())
-                    if fresh is not None:
-                        return fresh
+                    return _keep_files(made, staging, kept())
         except (OSError, OutputError):
             pass  # memory ran out, or Pagefind failed there: on the disk it says why
         for left in staging.iterdir():  # the folder itself stays: it is the one held
@@ -238,7 +236,7 @@ def _compressed(rel: str) -> bool:
     return is_content_named(rel) or rel.endswith(".pagefind")
 
 
-def _keep_files(made: Path, staging: Path, kept: dict[str, Path]) -> frozenset[str] | None:
+def _keep_files(made: Path, staging: Path, kept: dict[str, Path]) -> frozenset[str]:
     """Put the bundle Pagefind made in memory (checked whole) into ``staging``: a hard link
     to a cached file of the same name and bytes where there is one, else a copy; return the
     copies."""
