@@ -22,7 +22,9 @@ while the build lists its output and saves its model), and its snapshot in a sec
 (:meth:`PendingCommit.finish`), which also removes the mark :meth:`BuildCache.begin_writing`
 left: a build stopped in between leaves no snapshot and that mark, so the next build renders
 every page again and compares it with what is on disk, as after a build stopped while it moved
-files in.
+files in. Two builds of one folder at once (the cache is held only while each commits): a
+snapshot is stored only over its own build's results (a token in ``meta``), so the one kept
+always matches the fingerprints kept.
 """
 
 from __future__ import annotations
@@ -218,13 +220,17 @@ class BuildCache:
         """Start storing this build's results and forgetting what no current source uses,
         in a thread; the cache is not to be used until :meth:`PendingCommit.finish` (which
         stores the snapshot) returns."""
+        token = os.urandom(8).hex()
+
         def store() -> list[str]:
             with self.db:
                 self._store_results(live_sources, live_bodies, outputs, output_dir,
                                     search_keys or {})
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                (_committing(output_dir), token))
                 return self._drop_vanished(output_dir)
 
-        self._pending = PendingCommit(self, output_dir, store)
+        self._pending = PendingCommit(self, output_dir, store, token)
         return self._pending
 
     def _store_results(self, live_sources: set[str], live_bodies: set[str],
@@ -291,12 +297,20 @@ class BuildCache:
         self.db.close()
 
 
+def _committing(output_dir: str) -> str:
+    """The ``meta`` key of the token of the last build that stored results for the folder
+    and has not stored its snapshot yet."""
+    return f"committing {output_dir}"
+
+
 class PendingCommit:
     """A build's results being stored in a thread (see :meth:`BuildCache.commit`)."""
 
-    def __init__(self, cache: BuildCache, output_dir: str, store: Callable[[], list[str]]):
+    def __init__(self, cache: BuildCache, output_dir: str, store: Callable[[], list[str]],
+                 token: str):
         self._cache = cache
         self._output_dir = output_dir
+        self._token = token
         self._vanished: list[str] = []
         self._error: BaseException | None = None
 
@@ -321,9 +335,17 @@ class PendingCommit:
         if self._error is not None:
             raise self._error
         cache = self._cache
-        if snapshot is not None:
-            with cache.db:
-                cache.db.execute("INSERT INTO snapshots VALUES (?, ?)",
-                                 (self._output_dir, snapshot.dumps()))
+        key = _committing(self._output_dir)
+        with cache.db:
+            # Only over this build's own results: another build of the folder that stored
+            # its results since (two builds at once: the cache is held only while each
+            # commits) stores its own snapshot with them; a snapshot over another build's
+            # fingerprints would vouch for pages it did not write.
+            if snapshot is not None:
+                cache.db.execute("INSERT OR REPLACE INTO snapshots SELECT ?, ? WHERE "
+                                 "(SELECT value FROM meta WHERE key = ?) = ?",
+                                 (self._output_dir, snapshot.dumps(), key, self._token))
+            cache.db.execute("DELETE FROM meta WHERE key = ? AND value = ?",
+                             (key, self._token))
         cache._writing_marker(self._output_dir).unlink(missing_ok=True)
         return self._vanished

@@ -859,3 +859,36 @@ def test_a_cache_held_too_long_is_a_clear_error(news, monkeypatch):
             assert news.files() == before
     finally:
         holder.close()
+
+
+@pytest.mark.parametrize("finishing", [(0, 1), (1, 0)], ids=["in order", "crossed"])
+def test_two_builds_committing_at_once_leave_a_snapshot_matching_the_results(news,
+                                                                           finishing):
+    """Two full builds of one output folder hold the cache only while they commit: the
+    results of one, then of the other, then each one's snapshot, in either order. The
+    snapshot kept is the one of the results kept (before: a crash on the second insert, and
+    in the crossed order a snapshot over the other build's fingerprints)."""
+    import dataclasses
+    from datetime import timedelta
+
+    news.build()
+    folder = news.root / ".portal-cache"
+    caches = [BuildCache(folder, engine_version()), BuildCache(folder, engine_version())]
+    try:
+        output = str(news.output)
+        snapshot = caches[0].snapshot(output)
+        outputs = caches[0].outputs(output)
+        snapshots = [snapshot, dataclasses.replace(snapshot,
+                                                   built_at=snapshot.built_at + timedelta(1))]
+        pending = []
+        for cache in caches:  # the second build's results are the ones stored last
+            pending.append(cache.commit(set(), set(), outputs, output))
+            pending[-1].wait()
+        for index in finishing:
+            pending[index].finish(snapshots[index])
+        assert caches[0].snapshot(output) == snapshots[1]
+        assert caches[0].db.execute("SELECT count(*) FROM meta WHERE key LIKE 'committing %'"
+                                    ).fetchone() == (0,)
+    finally:
+        for cache in caches:
+            cache.close()
