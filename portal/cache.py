@@ -278,8 +278,10 @@ class BuildCache:
 
     def commit_quick(self, output_dir: str, outputs: dict[str, str],
                      search_keys: dict[str, tuple[str, str]], snapshot: Snapshot) -> None:
-        """Store what the quick path for body edits rendered, and its snapshot."""
+        """Store what the quick path for body edits rendered, and its snapshot (which a full
+        build that stored its results before, and not its snapshot yet, no longer replaces)."""
         with self.db:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (_committing(output_dir),))
             self._store_keys(output_dir, search_keys)
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
                                 [(output_dir, path, fp) for path, fp in outputs.items()])

@@ -892,3 +892,24 @@ def test_two_builds_committing_at_once_leave_a_snapshot_matching_the_results(new
     finally:
         for cache in caches:
             cache.close()
+
+
+def test_a_quick_build_committing_between_a_full_builds_results_and_snapshot_stands(news):
+    import dataclasses
+    from datetime import timedelta
+
+    news.build()
+    folder = news.root / ".portal-cache"
+    full, quick_cache = BuildCache(folder, engine_version()), BuildCache(folder, engine_version())
+    try:
+        output = str(news.output)
+        snapshot = full.snapshot(output)
+        pending = full.commit(set(), set(), full.outputs(output), output)
+        pending.wait()
+        later = dataclasses.replace(snapshot, built_at=snapshot.built_at + timedelta(1))
+        quick_cache.commit_quick(output, {}, {}, later)
+        pending.finish(snapshot)
+        assert full.snapshot(output) == later
+    finally:
+        full.close()
+        quick_cache.close()
