@@ -257,6 +257,7 @@ class BuildCache:
                               "DELETE FROM search_keys WHERE dir = ?",
                               "DELETE FROM snapshots WHERE dir = ?"):
                 self.db.execute(statement, (gone,))
+            self.db.execute("DELETE FROM meta WHERE key = ?", (_committing(gone),))
             self._writing_marker(gone).unlink(missing_ok=True)
         return vanished
 
