@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -212,7 +213,16 @@ def measure(command: list[str], cwd: Path, timeout: float, sample: bool = False)
                report["stdout"])
 
 
-def snapshot_tool(workdir: Path) -> Path:
+def our_python(workdir: Path) -> Path:
+    """The interpreter of a virtual environment holding our dependencies (pyproject.toml's
+    list), as a user's install would: like the competitors, our build starts without whatever
+    start-up hooks (``.pth`` files) the development interpreter carries."""
+    with open(REPO / "pyproject.toml", "rb") as handle:
+        dependencies = tomllib.load(handle)["project"]["dependencies"]
+    return ensure_venv(workdir, "ours", dependencies) / "bin/python"
+
+
+def snapshot_tool(workdir: Path, python: Path) -> Path:
     """A copy of our tool as it is when the run starts, built from instead of the working tree:
     a long run must measure one version even if someone edits portal/ or templates/ meanwhile.
     Installed as a user's copy would be before its first build: byte-compiled, and its theme
@@ -225,12 +235,12 @@ def snapshot_tool(workdir: Path) -> Path:
     for name in ("portal", "templates", "static"):
         shutil.copytree(REPO / name, target / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target / "portal")],
+    subprocess.run([str(python), "-m", "compileall", "-q", str(target / "portal")],
                    check=True)
     warm_up = workdir / "warm-up"
     shutil.rmtree(warm_up, ignore_errors=True)
     write_corpus(THEME_WARM_UP, warm_up)  # enough pages to render in workers: all templates
-    subprocess.run([sys.executable, str(target / "build.py"), "build", "--site", str(warm_up),
+    subprocess.run([str(python), str(target / "build.py"), "build", "--site", str(warm_up),
                     "--now", NOW, "--no-search"], check=True, capture_output=True)
     shutil.rmtree(warm_up, ignore_errors=True)
     return target
@@ -682,8 +692,8 @@ class SizeResult:
 
 def make_tools(folder: Path, venvs: dict[str, Path], tool_root: Path) -> dict[str, Tool]:
     ours = folder / "ours"
-    command = [sys.executable, str(tool_root / "build.py"), "build", "--site", str(ours),
-               "--now", NOW]
+    command = [str(venvs["ours"] / "bin/python"), str(tool_root / "build.py"), "build",
+               "--site", str(ours), "--now", NOW]
     clean = [ours / "_site", ours / ".portal-cache"]
     tools = {"ours": Tool("ours", command, tool_root, ours / "_site", clean),
              # Like for like: the competitors build no search index.
@@ -873,7 +883,8 @@ def machine_facts(versions: dict[str, str]) -> list[str]:
     facts = [f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- Machine: {len(os.sched_getaffinity(0))} CPUs ({cpu}), "
              f"{ram_kib / 1024 / 1024:.1f} GiB RAM, {platform.platform()}",
-             f"- Python {platform.python_version()} (our tool)"]
+             f"- Python {platform.python_version()} (our tool, in a virtual environment of "
+             "its own)"]
     facts += [f"- {name}: {version}" for name, version in versions.items()]
     return facts
 
@@ -947,10 +958,12 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir = args.workdir.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/run.py " + " ".join(argv)
-    tool_root = snapshot_tool(args.workdir)
+    python = our_python(args.workdir)
+    tool_root = snapshot_tool(args.workdir, python)
     versions = {"Portal publisher": f"working tree at commit {head_commit()} (uncommitted "
                 f"edits included), copied to {_shown(tool_root)} when the run started"}
     venvs, competitor_versions = install_competitors(args.workdir, args.tools)
+    venvs["ours"] = python.parent.parent
     versions.update(competitor_versions)
     results: list[SizeResult] = []
     trash = Trash(args.workdir / "trash")
