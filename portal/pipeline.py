@@ -31,6 +31,7 @@ from portal.cache import (
     unpack_parse,
 )
 from portal.collector import collector_paused
+from portal.compiled import engine_templates_dir
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
@@ -76,7 +77,7 @@ from portal.snapshot import (
     relist_output,
     structure_digest,
 )
-from portal.weight import PageWeight, measure_page, over_budget
+from portal.weight import PageWeight, measure_page, over_budget, sizes_dir
 from portal.write import (
     Staging,
     output_error,
@@ -318,7 +319,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
                 if listing is None else relist_output(listing, config.output_dir,
                                                       [*written.changed, *compressed],
                                                       written.gone)
-            return after, measure_weights(site, config.output_dir, after)
+            return after, measure_weights(site, config.output_dir, after,
+                                          kept=_kept_sizes(engine))
 
         # The output listed and weighed in a thread (system calls, brotli and gzip run without
         # the interpreter's lock) while the inputs are listed again and the model saved.
@@ -498,7 +500,7 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
     listing = relist_output(run.snapshot.output, output_dir, [*report.staged, *index_staged],
                             removed)
     weights = measure_weights(site, output_dir, listing, run.snapshot.report.page_weights,
-                              written.changed)
+                              written.changed, _kept_sizes(run.engine))
     budget = tuple(over_budget(weights, config.budget_page_kb, CONFIG_FILE,
                                _budget_line(site_dir)))
     old = run.snapshot.report
@@ -583,12 +585,13 @@ def base_url_option(value: str) -> str:
 
 def measure_weights(site: Site, output_dir: Path,
                     listing: Mapping[str, tuple[int, int]] | None = None,
-                    known: Sequence[PageWeight] = (), rewritten: Iterable[str] = ()
-                    ) -> list[PageWeight]:
+                    known: Sequence[PageWeight] = (), rewritten: Iterable[str] = (),
+                    kept: Path | None = None) -> list[PageWeight]:
     """The home page and the heaviest article (largest HTML file), as a first visit costs.
     The sizes come from ``listing`` (the output folder as the build left it) when given, else
     from one ``stat`` per article. A page measured before (``known``) and not ``rewritten``
-    since is not measured again (the quick paths change no stylesheet, script or font)."""
+    since is not measured again (the quick paths change no stylesheet, script or font).
+    ``kept``: the folder keeping stylesheets' and scripts' compressed sizes (``weight.py``)."""
     pages = ["index.html"]
     root = str(output_dir)
     sizes = []
@@ -607,8 +610,12 @@ def measure_weights(site: Site, output_dir: Path,
     before = {weight.page: weight for weight in known}
     again = set(rewritten)
     return [before[page] if page in before and page not in again
-            else measure_page(output_dir, site.config.base_url, page) for page in pages
+            else measure_page(output_dir, site.config.base_url, page, kept) for page in pages
             if (output_dir / page).is_file()]
+
+
+def _kept_sizes(engine: str) -> Path | None:
+    return sizes_dir(engine_templates_dir(engine))
 
 
 def _stage_assets(assets: AssetPlan, output_dir: Path, staging: Staging) -> list[str]:

@@ -38,6 +38,12 @@ def compiles(monkeypatch) -> list[str]:
     return names
 
 
+def compiled_in(folder: Path) -> list[Path]:
+    """The compiled templates in ``folder`` (the engine's folder also keeps compressed sizes:
+    ``weight.py``)."""
+    return [p for p in folder.iterdir() if p.name.startswith("__jinja2_")]
+
+
 def test_the_theme_is_compiled_once_for_every_site_and_a_sites_own_template_for_it(
         make_site, user_cache, compiles):
     first = make_site("mot")
@@ -45,7 +51,7 @@ def test_the_theme_is_compiled_once_for_every_site_and_a_sites_own_template_for_
     first.build()
     assert "article.html" in compiles and "base.html" in compiles
     engine = user_cache / ENGINE
-    assert len(list(engine.iterdir())) == len(set(compiles))
+    assert len(compiled_in(engine)) == len(set(compiles))
     assert not any((first.root / ".portal-cache" / "templates").iterdir())
 
     compiles.clear()
@@ -150,7 +156,7 @@ def test_a_user_cache_that_refuses_entries_leaves_them_in_the_site_cache(
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     site.build()
     assert "base.html" in compiles
-    assert not any((user_cache / ENGINE).iterdir())
+    assert compiled_in(user_cache / ENGINE) == []
     assert len(list((site.root / ".portal-cache" / "templates").iterdir())) == len(set(compiles))
     compiles.clear()
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n", "Đoạn khác.\n")

@@ -28,12 +28,15 @@ import yaml
 from browser import CONTENT_SECURITY_POLICY, PolicyHandler, serve
 from conftest import NOW, REPO, SiteFolder
 
+import portal.weight
 from portal.assets import rewrite_css
 from portal.cli import main, make_parser
+from portal.compiled import engine_templates_dir
 from portal.config import load_config
+from portal.fingerprint import engine_version
 from portal.linkcheck import check_links, css_references, html_references
 from portal.pipeline import BuildOptions, build
-from portal.weight import KB, gzip_size, measure_page
+from portal.weight import KB, SIZES_FOLDER, PageWeight, gzip_size, measure_page
 
 SUB_PATH = "/xa-cho-gao/"
 PUBLIC = "https://example.gov.vn" + SUB_PATH
@@ -352,6 +355,58 @@ def test_page_weight_counts_html_css_js_and_the_font_subsets_the_page_needs(site
         f"article /tin-tuc/bai-a/: {article.total / KB:.1f} KB (HTML {article.html / KB:.1f}, "
         f"CSS {article.css / KB:.1f}, JS {article.js / KB:.1f}, fonts {article.fonts / KB:.1f}; "
         f"brotli {article.brotli / KB:.1f} KB).")
+
+
+def test_stylesheets_and_scripts_compressed_sizes_are_kept_by_content(site, tmp_path,
+                                                                      monkeypatch):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    result = site.build()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    compressed: list[int] = []
+    real = portal.weight.brotli_size
+    monkeypatch.setattr(portal.weight, "brotli_size",
+                        lambda data: compressed.append(len(data)) or real(data))
+
+    def measure(folder: Path | None) -> PageWeight:
+        portal.weight._compressed_sizes.cache_clear()  # as a new build's process starts
+        compressed.clear()
+        return measure_page(site.output, result.base_url, "index.html", folder)
+
+    fresh = measure(None)
+    linked = [rel for rel in fresh.files if rel.endswith((".css", ".js"))]
+    assert len(compressed) == 1 + len(linked)  # the page, then each stylesheet and script
+    assert measure(kept) == fresh
+    entries = sorted(kept.iterdir())
+    assert len(entries) == len(linked)
+    assert sorted(e.read_text() for e in entries) == sorted(
+        f"{gzip_size(d)} {real(d)}" for d in ((site.output / rel).read_bytes() for rel in linked))
+    assert measure(kept) == fresh
+    assert len(compressed) == 1  # the page alone: the rest was kept
+    entries[0].write_text("12")  # damaged: compressed again, and kept right
+    assert measure(kept) == fresh and len(compressed) == 2
+    assert sorted(kept.iterdir()) == entries
+    monkeypatch.setattr(portal.weight, "SIZES_KEPT", len(linked) - 2)
+    entries[0].unlink()  # one to write into a folder already holding more than it may keep
+    assert measure(kept) == fresh
+    left = sorted(kept.iterdir())
+    assert 0 < len(left) < len(linked) - 1  # emptied, then refilled by what was compressed
+    blocked = tmp_path / "blocked"  # a cache that cannot be used changes nothing but the time
+    blocked.write_text("a file where the folder should be")
+    assert measure(blocked) == fresh and len(compressed) == 1 + len(linked)
+    assert blocked.read_text() == "a file where the folder should be"
+
+
+def test_a_build_keeps_compressed_sizes_in_the_engine_folder_of_the_user_cache(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    first = site.build().page_weights
+    kept = engine_templates_dir(engine_version()) / SIZES_FOLDER
+    entries = {e.name: e.read_text() for e in kept.iterdir()}
+    assert len(entries) >= 3  # the stylesheets and scripts the two pages link
+    portal.weight._compressed_sizes.cache_clear()
+    site.article("b.md", "title: Bài B\ndate: 2023-03-03\n")
+    assert site.build().page_weights[0].brotli > first[0].brotli  # a longer home page
+    assert {e.name: e.read_text() for e in kept.iterdir()} == entries
 
 
 def test_budget_warns_naming_each_page_over_it(site):

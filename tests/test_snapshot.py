@@ -658,7 +658,8 @@ def test_quick_paths_measure_again_only_the_weights_of_rewritten_pages(news, mon
     measured = []
     real = portal.pipeline.measure_page
     monkeypatch.setattr(portal.pipeline, "measure_page",
-                        lambda out, base, page: measured.append(page) or real(out, base, page))
+                        lambda out, base, page, *kept: measured.append(page) or real(out, base,
+                                                                                   page, *kept))
     edit(news, "ngan.md", "Ngắn.", "Vẫn ngắn.")
     result = news.build()
     assert quick(result) and measured == []
