@@ -113,6 +113,9 @@ def measure_helper(argv: list[str]) -> int:
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    # The previous build's files still waiting to be written to the disk are written now, not
+    # by the kernel's flusher threads during this build's time (they take CPU on a small VM).
+    os.sync()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(command, cwd=args.cwd, stdout=out, stderr=err,
