@@ -139,9 +139,12 @@ class BuildCache:
             shutil.rmtree(folder / TEMPLATE_CACHE, ignore_errors=True)
             for model in folder.glob("model-*.pickle"):
                 model.unlink(missing_ok=True)
-            self.db.executescript("DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
-                                  "DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS snapshots; "
-                                  "DROP TABLE IF EXISTS search_keys;" + SCHEMA)
+            # One transaction: another build using the cache meanwhile (a preview beside a
+            # `--clean` build) sees the old tables or the new ones, never none.
+            self.db.executescript(
+                "BEGIN IMMEDIATE; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS bodies; "
+                "DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS snapshots; "
+                "DROP TABLE IF EXISTS search_keys;" + SCHEMA)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
                             (f"{FORMAT}:{engine}",))
             self.db.commit()

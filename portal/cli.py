@@ -168,7 +168,8 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                            precompress=args.precompress)
     bar = _ProgressBar(err) if err.isatty() and not args.quiet else None
     try:
-        result = build(options, progress=bar)
+        result = build(options, progress=bar,
+                       waiting=None if args.quiet else lambda note: print(note, file=err))
     except BuildError as exc:
         if bar:
             bar.clear()

@@ -37,6 +37,7 @@ from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
 from portal.errors import BuildError, Diagnostic, OutputError, UsageError
 from portal.fingerprint import Fingerprints, engine_version, files_digest
+from portal.folder_lock import lock_folder, release_folder
 from portal.images.cache import image_cache_dir, prune_image_cache
 from portal.images.settings import DEFAULT_SETTINGS, ImageReport
 from portal.markdown_render import SETTINGS
@@ -169,14 +170,17 @@ def static_files(site_dir: Path) -> list[tuple[str, Path]]:
 
 
 def build(options: BuildOptions, environ: Mapping[str, str] | None = None,
-          progress: Progress | None = None) -> BuildResult:
-    """Build the site; raise :class:`BuildError` (nothing written) when the sources are wrong."""
+          progress: Progress | None = None,
+          waiting: Callable[[str], None] | None = None) -> BuildResult:
+    """Build the site; raise :class:`BuildError` (nothing written) when the sources are wrong.
+    ``waiting`` is told when the build must wait for another build of the same output folder
+    (``folder_lock.py``)."""
     with collector_paused():  # the model is kept to the end: see collector.py
-        return _build(options, environ, progress)
+        return _build(options, environ, progress, waiting)
 
 
 def _build(options: BuildOptions, environ: Mapping[str, str] | None,
-           progress: Progress | None) -> BuildResult:
+           progress: Progress | None, waiting: Callable[[str], None] | None) -> BuildResult:
     started = time.perf_counter()
     clock = _StageClock()
     site_dir = options.site_dir.resolve()
@@ -187,10 +191,15 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         config = replace(config, base_url=base_url_option(options.base_url))
     now = resolve_now(config, options.now, os.environ if environ is None else environ)
     engine = engine_version()
+    # Held from before the cache is opened (``--clean`` empties it) to the end of the build.
+    lock = lock_folder(config.output_dir, config.cache_dir, waiting)
     try:
         cache = BuildCache(config.cache_dir, engine, fresh=options.clean)
-    except sqlite3.OperationalError as exc:
-        raise _busy_cache(exc, config) from None
+    except BaseException as exc:
+        release_folder(lock)
+        if isinstance(exc, sqlite3.OperationalError):
+            raise _busy_cache(exc, config) from None
+        raise
     staging: Staging | None = None
     aside: OutputListing | None = None
     image_work: ImageWork | None = None
@@ -365,6 +374,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         if aside is not None:
             aside.close()
         cache.close()
+        release_folder(lock)
     return BuildResult(
         output_dir=config.output_dir,
         pages=sum(1 for o in outputs if o.kind == "page"),

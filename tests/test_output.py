@@ -1,14 +1,23 @@
 """The output folder belongs to the publisher: untouched by failed builds, stale files removed,
 rebuilds byte-identical."""
 
+import fcntl
+import io
 import os
 import subprocess
 import sys
+import threading
+import time
+from contextlib import contextmanager
 
 import pytest
-from conftest import REPO
+from conftest import NOW, REPO
 
-from portal.errors import BuildError
+import portal.folder_lock
+from portal.cli import main
+from portal.errors import BuildError, OutputError
+from portal.folder_lock import lock_path
+from portal.pipeline import BuildOptions, build
 from portal.render import THEME_DIR
 
 
@@ -239,3 +248,72 @@ def test_an_error_raised_for_a_template_by_what_it_calls_names_its_line(site):
         "templates/article.html:2: template error while making tin-tuc/bai-mot/index.html: "
         "expected a template that renders, got TypeError: not enough arguments for format "
         "string"]
+
+
+# ---- One build at a time per output folder ----
+
+@contextmanager
+def folder_held(site):
+    """The output folder's lock held as another build would hold it."""
+    path = lock_path(site.output, site.root / ".portal-cache")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+def test_a_build_waits_for_another_build_writing_the_same_folder(site):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    out, err = io.StringIO(), io.StringIO()
+    with folder_held(site):
+        builder = threading.Thread(target=lambda: main(
+            ["build", "--site", str(site.root), "--now", NOW], stdout=out, stderr=err))
+        builder.start()
+        for _ in range(100):
+            if err.getvalue():
+                break
+            time.sleep(0.05)
+        assert err.getvalue() == f"waiting for another build writing {site.output} to finish …\n"
+        assert builder.is_alive() and not site.output.exists()  # nothing read or written yet
+    builder.join(60)
+    assert out.getvalue().startswith("Built ") and site.read("index.html")
+
+
+def test_a_build_stops_when_another_build_keeps_the_folder(site, monkeypatch):
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    before = snapshot(site.output)
+    site.article("a.md", "title: Bài A đã sửa\ndate: 2023-03-02\n")
+    monkeypatch.setattr(portal.folder_lock, "LOCK_WAIT", 1.0)
+    notes = []
+    with folder_held(site), pytest.raises(OutputError) as caught:
+        build(BuildOptions(site_dir=site.root, now=NOW), environ={}, waiting=notes.append)
+    assert str(caught.value) == (
+        f"{site.output}: the output folder is in use: expected it free within 1 s, got another "
+        "build still writing it (let it finish, or build into another --output)")
+    assert notes == [f"waiting for another build writing {site.output} to finish …"]
+    assert snapshot(site.output) == before
+    assert "Bài A đã sửa" in site.build().site.articles[0].title  # the lock went with the wait
+
+
+def test_two_builds_of_one_folder_at_once_both_succeed_and_leave_a_clean_build(site):
+    """Without the lock the second build empties the first one's staging folder while it
+    renders (``FileNotFoundError``, or pages missing from the output)."""
+    for number in range(120):
+        site.article(f"bai-{number}.md", f"title: Bài số {number}\ndate: 2023-03-02\n",
+                     "Đoạn văn.\n\n" * 20)
+    command = [sys.executable, str(REPO / "build.py"), "build", "--site", str(site.root),
+               "--now", NOW, "--no-search", "--clean"]
+    for _ in range(3):
+        builds = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True) for _ in range(2)]
+        results = [b.communicate(timeout=120) for b in builds]
+        assert [b.returncode for b in builds] == [0, 0], results
+    clean = site.root / "clean"
+    build(BuildOptions(site_dir=site.root, now=NOW, output_dir=clean, search=False, clean=True),
+          environ={})
+    assert {k: v for k, (v, _) in snapshot(site.output).items()} == \
+        {k: v for k, (v, _) in snapshot(clean).items()}

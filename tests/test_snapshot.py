@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -219,6 +220,33 @@ def test_a_build_stopped_between_its_results_and_its_snapshot_is_followed_by_a_r
     assert "Thông báo" in news.read("tin-tuc/bai-a/index.html")
     same_as_clean_build(news, tmp_path / "clean")
     assert shortcut(news.build())
+
+
+def test_a_cache_started_afresh_never_shows_another_build_its_tables_missing(tmp_path):
+    """``--clean`` (or a new version) drops and creates the tables in one transaction: a
+    preview using the same cache meanwhile sees the old tables or the new ones."""
+    BuildCache(tmp_path, engine_version()).close()
+    reader = sqlite3.connect(tmp_path / "build.sqlite", timeout=30, check_same_thread=False)
+    stop, failures = threading.Event(), []
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                reader.execute("SELECT count(*) FROM bodies").fetchone()
+            except sqlite3.Error as exc:
+                failures.append(str(exc))
+                return
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for _ in range(100):
+            BuildCache(tmp_path, engine_version(), fresh=True).close()
+    finally:
+        stop.set()
+        thread.join()
+        reader.close()
+    assert failures == []
 
 
 def test_a_file_changed_while_it_is_read_is_not_cached_under_its_old_stat(news, monkeypatch):
