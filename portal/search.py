@@ -350,6 +350,16 @@ def index_view(html: bytes) -> bytes:
                      html[body.start():end + 1], b"</body></html>"))
 
 
+DISK_SECONDS = 300.0
+DISK_SECONDS_PER_PAGE = 0.2
+"""A run on the disk may take this long (a shard of 1,000 pages: 500 s, where it takes
+about 2 s on a local disk) before it counts as hung."""
+
+
+def disk_time_limit(pages: int) -> float:
+    return DISK_SECONDS + DISK_SECONDS_PER_PAGE * pages
+
+
 @dataclass(frozen=True)
 class _MemoryRun:
     timeout: float
@@ -388,16 +398,20 @@ def _index_pages(executable: Path, pages: list[tuple[str, bytes]], language: str
             target.write_bytes(html)
         command = [str(executable), "--site", str(root), "--output-path", str(bundle),
                    "--force-language", language, "--silent"]
-        if memory is None:
-            return subprocess.run(command, capture_output=True, text=True, check=False)
-        # Pagefind retries a file it cannot create for ever (memory out of files).
+        # Pagefind retries a file it cannot create for ever (memory out of files, a disk
+        # full): a run has a time limit, generous on the disk, which may be slow.
+        limit = memory.timeout if memory is not None else disk_time_limit(len(pages))
         try:
             result = subprocess.run(command, capture_output=True, text=True, check=False,
-                                    timeout=memory.timeout)
+                                    timeout=limit)
         except subprocess.TimeoutExpired:
-            raise OutputError(f"search index: Pagefind did not finish within "
-                              f"{memory.timeout:.0f} s in memory") from None
-        if memory.ran_out():  # checked with the pages still there, as during the run
+            if memory is not None:
+                raise OutputError(f"search index: Pagefind did not finish within "
+                                  f"{limit:.0f} s in memory") from None
+            raise OutputError(f"{bundle}: search index: expected Pagefind to finish within "
+                              f"{limit:.0f} s, got it still running: is the disk full or very "
+                              "slow?") from None
+        if memory is not None and memory.ran_out():  # checked with the pages still there
             raise OutputError("search index: memory ran out while Pagefind wrote")
         return result
 

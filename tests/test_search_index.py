@@ -7,8 +7,10 @@ import errno
 import fcntl
 import os
 import re
+import time
 from pathlib import Path
 
+import pagefind.service
 import pytest
 from golden_site import build_sample
 from test_incremental import clean_build, comparable
@@ -169,6 +171,36 @@ def test_page_folders_left_by_killed_builds_are_removed(news, monkeypatch, tmp_p
         os.close(holder)
     assert sorted(p.name for p in scratch.iterdir()) == sorted(
         [names["held"], names["new"], names["other"]])
+
+
+def test_pagefind_hanging_on_the_disk_is_stopped_and_fails_the_build(news, monkeypatch,
+                                                                     tmp_path):
+    """A full disk: Pagefind retries a file it cannot create for ever."""
+    news.build()
+    before = news.files()
+    source = news.root / "content/articles/a1.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("Nội dung bài 1.",
+                                                                 "Nội dung mới."),
+                      encoding="utf-8")
+    hanging = tmp_path / "pagefind"
+    hanging.write_text("#!/bin/sh\nexec sleep 60\n")
+    hanging.chmod(0o755)
+    monkeypatch.setattr(pagefind.service, "get_executable", lambda: hanging)
+    monkeypatch.setattr(search_module, "_scratch", lambda: None)  # no run in memory
+    monkeypatch.setattr(search_module, "DISK_SECONDS", 1.0)
+    monkeypatch.setattr(search_module, "DISK_SECONDS_PER_PAGE", 0.0)
+    started = time.monotonic()
+    with pytest.raises(OutputError) as caught:
+        news.build()
+    assert time.monotonic() - started < 30
+    assert re.fullmatch(re.escape(str(news.root / ".portal-cache/search/.staging-"))
+                        + r"[\w-]+: search index: expected Pagefind to finish within 1 s, got "
+                        r"it still running: is the disk full or very slow\?",
+                        str(caught.value)), str(caught.value)
+    assert news.files() == before  # the previous output is untouched
+    monkeypatch.undo()
+    news.build()
+    assert "Nội dung mới." in news.read("tin-tuc/bai-1/index.html")
 
 
 def test_an_index_pagefind_could_not_write_fails_the_build_and_is_not_kept(
