@@ -219,10 +219,16 @@ def measure(command: list[str], cwd: Path, timeout: float, sample: bool = False)
 def our_python(workdir: Path) -> Path:
     """The interpreter of a virtual environment holding our dependencies (pyproject.toml's
     list), as a user's install would: like the competitors, our build starts without whatever
-    start-up hooks (``.pth`` files) the development interpreter carries."""
+    start-up hooks (``.pth`` files) the development interpreter carries. This interpreter
+    when they cannot be installed (the report says which)."""
     with open(REPO / "pyproject.toml", "rb") as handle:
         dependencies = tomllib.load(handle)["project"]["dependencies"]
-    return ensure_venv(workdir, "ours", dependencies) / "bin/python"
+    try:
+        return ensure_venv(workdir, "ours", dependencies) / "bin/python"
+    except (BuildFailed, subprocess.CalledProcessError) as exc:
+        _log(f"WARNING: cannot install our dependencies into a virtual environment; "
+             f"benchmarking with {sys.executable} instead.\n{exc}")
+        return Path(sys.executable)
 
 
 def snapshot_tool(workdir: Path, python: Path) -> Path:
@@ -693,9 +699,10 @@ class SizeResult:
     load_after: float = 0.0
 
 
-def make_tools(folder: Path, venvs: dict[str, Path], tool_root: Path) -> dict[str, Tool]:
+def make_tools(folder: Path, venvs: dict[str, Path], tool_root: Path,
+               python: Path) -> dict[str, Tool]:
     ours = folder / "ours"
-    command = [str(venvs["ours"] / "bin/python"), str(tool_root / "build.py"), "build",
+    command = [str(python), str(tool_root / "build.py"), "build",
                "--site", str(ours), "--now", NOW]
     clean = [ours / "_site", ours / ".portal-cache"]
     tools = {"ours": Tool("ours", command, tool_root, ours / "_site", clean),
@@ -719,7 +726,7 @@ def make_tools(folder: Path, venvs: dict[str, Path], tool_root: Path) -> dict[st
 
 
 def bench_size(count: int, args: argparse.Namespace, venvs: dict[str, Path],
-               tool_root: Path, trash: Trash) -> SizeResult:
+               tool_root: Path, python: Path, trash: Trash) -> SizeResult:
     folder = args.workdir / f"n{count}"
     label = f"[N={count}]"
     result = SizeResult(count, load_before=os.getloadavg()[0])
@@ -734,7 +741,7 @@ def bench_size(count: int, args: argparse.Namespace, venvs: dict[str, Path],
         write_hugo_site(folder / "ours", folder / "hugo")
     if "pelican" in venvs:
         write_pelican_site(folder / "ours", folder / "pelican")
-    for name, tool in make_tools(folder, venvs, tool_root).items():
+    for name, tool in make_tools(folder, venvs, tool_root, python).items():
         if name not in args.tools and not (name == LIKE_FOR_LIKE and len(args.tools) > 1):
             continue
         scenarios = (our_scenarios(folder / "ours", count, tool_root)
@@ -886,8 +893,7 @@ def machine_facts(versions: dict[str, str]) -> list[str]:
     facts = [f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- Machine: {len(os.sched_getaffinity(0))} CPUs ({cpu}), "
              f"{ram_kib / 1024 / 1024:.1f} GiB RAM, {platform.platform()}",
-             f"- Python {platform.python_version()} (our tool, in a virtual environment of "
-             "its own)"]
+             f"- Python {platform.python_version()} (our tool)"]
     facts += [f"- {name}: {version}" for name, version in versions.items()]
     return facts
 
@@ -966,13 +972,13 @@ def main(argv: list[str] | None = None) -> int:
     versions = {"Portal publisher": f"working tree at commit {head_commit()} (uncommitted "
                 f"edits included), copied to {_shown(tool_root)} when the run started"}
     venvs, competitor_versions = install_competitors(args.workdir, args.tools)
-    venvs["ours"] = python.parent.parent
+    versions["Our interpreter"] = _shown(python)
     versions.update(competitor_versions)
     results: list[SizeResult] = []
     trash = Trash(args.workdir / "trash")
     try:
         for count in args.sizes:
-            results.append(bench_size(count, args, venvs, tool_root, trash))
+            results.append(bench_size(count, args, venvs, tool_root, python, trash))
             print("\n" + size_section(results[-1], args.repeat) + "\n", flush=True)
             write_report(args.report, results, versions, command.strip(), args.repeat)
     finally:

@@ -27,8 +27,6 @@ from portal.write import output_error
 LOCK_WAIT = 600.0
 """Seconds a build waits for another build of the same folder (the cache's own wait)."""
 POLL = 0.1
-
-
 LOCKS_FOLDER = "locks"
 
 
@@ -37,12 +35,11 @@ def lock_path(output_dir: Path, cache_dir: Path) -> Path:
     return cache_dir / LOCKS_FOLDER / f"output-{name}.lock"
 
 
-def lock_folder(output_dir: Path, cache_dir: Path, waiting: Callable[[str], None] | None = None,
-                timeout: float | None = None) -> int:
+def lock_folder(output_dir: Path, cache_dir: Path,
+                waiting: Callable[[str], None] | None = None) -> int:
     """Hold the output folder's lock, waiting up to :data:`LOCK_WAIT` seconds for another
     build to release it (``waiting`` is told once, when there is a wait); the handle returned
     goes to :func:`release_folder`. Raise :class:`OutputError` when the wait runs out."""
-    limit = LOCK_WAIT if timeout is None else timeout
     path = lock_path(output_dir, cache_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,12 +51,12 @@ def lock_folder(output_dir: Path, cache_dir: Path, waiting: Callable[[str], None
         if not _try_lock(handle):
             if waiting is not None:
                 waiting(f"waiting for another build writing {output_dir} to finish …")
-            deadline = time.monotonic() + limit
+            deadline = time.monotonic() + LOCK_WAIT
             while not _try_lock(handle):
                 if time.monotonic() >= deadline:
                     raise OutputError(
                         f"{output_dir}: the output folder is in use: expected it free within "
-                        f"{limit:.0f} s, got another build still writing it (let it finish, "
+                        f"{LOCK_WAIT:.0f} s, got another build still writing it (let it finish, "
                         "or build into another --output)")
                 time.sleep(POLL)
     except BaseException:
