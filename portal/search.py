@@ -113,9 +113,9 @@ def build_search_index(pages: list[tuple[str, str, str]], load: Callable[[str], 
         groups.setdefault(shard, []).append((path, key))
     root = cache_dir / "search"
     root.mkdir(parents=True, exist_ok=True)
-    kept: list[dict[str, Path]] = []
+    kept: list[dict[str, str]] = []
 
-    def kept_files() -> dict[str, Path]:  # listed once, and only when a shard is rebuilt
+    def kept_files() -> dict[str, str]:  # listed once, and only when a shard is rebuilt
         if not kept:
             kept.append(_kept_files(root))
         return kept[0]
@@ -161,7 +161,7 @@ def is_content_named(path: str) -> bool:
 
 
 def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
-            load: Callable[[str], bytes], kept: Callable[[], dict[str, Path]]
+            load: Callable[[str], bytes], kept: Callable[[], dict[str, str]]
             ) -> tuple[Path, frozenset[str]]:
     """The cached Pagefind bundle of one shard, built first when its pages changed, and the
     files this build made for it (none for a bundle reused)."""
@@ -176,7 +176,7 @@ def _bundle(root: Path, pages: list[tuple[str, str]], language: str,
 
 
 def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
-                 kept: Callable[[], dict[str, Path]]) -> frozenset[str]:
+                 kept: Callable[[], dict[str, str]]) -> frozenset[str]:
     """Index the pages into ``staging`` (a folder of the cache, on the disk); return the
     files made there (not hard links).
 
@@ -197,8 +197,9 @@ def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
         try:
             with held_folder(BUNDLE_SCRATCH, memory) as made:
                 _run_pagefind(views, language, made, _memory_run(memory, views))
-                if _bundle_problem(made) is None:
-                    return _keep_files(made, staging, kept())
+                data = _read_bundle(made)  # read once: checked, then compared and kept
+                if _bundle_problem(made, data) is None:
+                    return _keep_files(data, staging, kept())
         except (OSError, OutputError):
             pass  # memory ran out, or Pagefind failed there: on the disk it says why
         for left in staging.iterdir():  # the folder itself stays: it is the one held
@@ -211,22 +212,33 @@ def _make_bundle(views: list[tuple[str, bytes]], language: str, staging: Path,
     return frozenset(_files(staging))
 
 
-def _bundle_problem(bundle: Path) -> str | None:
+def _read_bundle(bundle: Path) -> dict[str, bytes]:
+    """Every file of the bundle by its relative path, in :func:`_files`'s order (a shard's
+    bundle is a few megabytes; plain strings: a thousand files)."""
+    root = str(bundle)
+    found = {}
+    for rel in _files(bundle):
+        with open(os.path.join(root, rel), "rb") as handle:
+            found[rel] = handle.read()
+    return found
+
+
+def _bundle_problem(bundle: Path, data: dict[str, bytes] | None = None) -> str | None:
     """Pagefind reports success when it could not write its files (a full disk): they are
     left empty, or cut short. Such a bundle must fail the build, not be published and kept.
     (Its index files and WebAssembly are gzip streams, its entry file JSON: both tell a
-    file cut short.)"""
-    files = _files(bundle)
-    empty = [rel for rel in files if (bundle / rel).stat().st_size == 0]
+    file cut short.) ``data``: the bundle as :func:`_read_bundle` read it."""
+    files = _read_bundle(bundle) if data is None else data
+    empty = [rel for rel, content in files.items() if not content]
     if empty:
         return f"{len(empty)} empty files ({empty[0]}…)"
-    cut = [rel for rel in files if _compressed(rel) and not _whole((bundle / rel).read_bytes())]
+    cut = [rel for rel, content in files.items() if _compressed(rel) and not _whole(content)]
     if cut:
         return f"{len(cut)} files cut short ({cut[0]}…)"
-    try:
-        json.loads((bundle / ENTRY).read_bytes())
-    except FileNotFoundError:
+    if ENTRY not in files:
         return f"no {ENTRY}"
+    try:
+        json.loads(files[ENTRY])
     except ValueError:
         return f"{ENTRY} cut short"
     return None
@@ -236,24 +248,27 @@ def _compressed(rel: str) -> bool:
     return is_content_named(rel) or rel.endswith(".pagefind")
 
 
-def _keep_files(made: Path, staging: Path, kept: dict[str, Path]) -> frozenset[str]:
-    """Put the bundle Pagefind made in memory (checked whole) into ``staging``: a hard link
-    to a cached file of the same name and bytes where there is one, else a copy; return the
-    copies."""
+def _keep_files(data: dict[str, bytes], staging: Path, kept: dict[str, str]) -> frozenset[str]:
+    """Put the bundle Pagefind made in memory (``data``, checked whole) into ``staging``: a
+    hard link to a cached file of the same name and bytes where there is one, else a copy;
+    return the copies. (Plain strings and one ``mkdir`` per folder: a thousand files.)"""
     fresh = []
-    for rel in _files(made):
-        data = (made / rel).read_bytes()
-        target = staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+    root = str(staging)
+    folders: set[str] = set()
+    for rel, content in data.items():
+        target = _in_folder(root, rel, folders)
         old = kept.get(rel)
         if old is not None:
             try:
-                if old.read_bytes() == data:  # the name alone is 28 bits of a hash
+                with open(old, "rb") as handle:
+                    same = handle.read() == content  # the name alone is 28 bits of a hash
+                if same:
                     os.link(old, target)
                     continue
             except OSError:
                 pass  # gone meanwhile, or a file system without hard links: a copy
-        target.write_bytes(data)
+        with open(target, "wb") as handle:
+            handle.write(content)
         fresh.append(rel)
     return frozenset(fresh)
 
@@ -268,14 +283,16 @@ def _whole(data: bytes) -> bool:
     return stream.eof
 
 
-def _kept_files(root: Path) -> dict[str, Path]:
-    """The files of the cached bundles, by their path in a bundle (one of each)."""
-    found: dict[str, Path] = {}
-    for bundle in root.iterdir():
+def _kept_files(root: Path) -> dict[str, str]:
+    """The files of the cached bundles, by their path in a bundle (one of each; plain
+    strings: ten thousand of them at 10,000 articles)."""
+    found: dict[str, str] = {}
+    for bundle in sorted(root.iterdir()):
         if bundle.name.startswith((STAGING, TRASH)):
             continue
+        prefix = str(bundle) + os.sep
         for rel in _files(bundle):
-            found.setdefault(rel, bundle / rel)
+            found.setdefault(rel, prefix + rel)
     return found
 
 
@@ -392,10 +409,7 @@ def _index_pages(executable: Path, pages: list[tuple[str, bytes]], language: str
                  bundle: Path, scratch: str | None, memory: _MemoryRun | None = None
                  ) -> subprocess.CompletedProcess[str]:
     with held_folder(SCRATCH, scratch) as root:
-        for path, html in pages:
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(html)
+        _write_pages(str(root), pages)
         command = [str(executable), "--site", str(root), "--output-path", str(bundle),
                    "--force-language", language, "--silent"]
         # Pagefind retries a file it cannot create for ever (memory out of files, a disk
@@ -414,6 +428,25 @@ def _index_pages(executable: Path, pages: list[tuple[str, bytes]], language: str
         if memory is not None and memory.ran_out():  # checked with the pages still there
             raise OutputError("search index: memory ran out while Pagefind wrote")
         return result
+
+
+def _write_pages(root: str, pages: list[tuple[str, bytes]]) -> None:
+    """The pages as files under ``root`` (plain strings and one ``mkdir`` per folder: a
+    shard is a thousand pages, each in a folder of its own)."""
+    folders: set[str] = set()
+    for path, html in pages:
+        with open(_in_folder(root, path, folders), "wb") as handle:
+            handle.write(html)
+
+
+def _in_folder(root: str, rel: str, made: set[str]) -> str:
+    """``root/rel``, its folder made first unless it is in ``made`` (folders made so far)."""
+    target = os.path.join(root, rel)
+    folder = os.path.dirname(target)
+    if folder not in made:
+        os.makedirs(folder, exist_ok=True)
+        made.add(folder)
+    return target
 
 
 def _scratch() -> str | None:
