@@ -10,7 +10,6 @@ import re
 import time
 from pathlib import Path
 
-import pagefind.service
 import pytest
 from golden_site import build_sample
 from test_incremental import clean_build, comparable
@@ -173,6 +172,15 @@ def test_page_folders_left_by_killed_builds_are_removed(news, monkeypatch, tmp_p
         [names["held"], names["new"], names["other"]])
 
 
+def test_the_pagefind_binary_is_found_as_the_wrapper_finds_it(monkeypatch, tmp_path):
+    from pagefind.service import get_executable
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    assert search_module.pagefind_executable() == get_executable() is not None
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "pagefind"))
+    assert search_module.pagefind_executable() == tmp_path / "pagefind" == get_executable()
+
+
 def test_pagefind_hanging_on_the_disk_is_stopped_and_fails_the_build(news, monkeypatch,
                                                                      tmp_path):
     """A full disk: Pagefind retries a file it cannot create for ever."""
@@ -185,7 +193,7 @@ def test_pagefind_hanging_on_the_disk_is_stopped_and_fails_the_build(news, monke
     hanging = tmp_path / "pagefind"
     hanging.write_text("#!/bin/sh\nexec sleep 60\n")
     hanging.chmod(0o755)
-    monkeypatch.setattr(pagefind.service, "get_executable", lambda: hanging)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(hanging))
     monkeypatch.setattr(search_module, "_scratch", lambda: None)  # no run in memory
     monkeypatch.setattr(search_module, "DISK_SECONDS", 1.0)
     monkeypatch.setattr(search_module, "DISK_SECONDS_PER_PAGE", 0.0)
