@@ -181,6 +181,17 @@ def test_the_pagefind_binary_is_found_as_the_wrapper_finds_it(monkeypatch, tmp_p
     assert search_module.pagefind_executable() == tmp_path / "pagefind" == get_executable()
 
 
+def test_a_missing_pagefind_binary_stops_the_build_saying_how_to_install_it(
+        news, monkeypatch):
+    monkeypatch.setattr(search_module, "pagefind_executable", lambda: None)
+    with pytest.raises(OutputError) as caught:
+        news.build()
+    assert str(caught.value) == ("search index: the Pagefind binary is missing: "
+                                 "python -m pip install 'pagefind[bin]'")
+    assert not news.output.exists()
+    assert news.build(search=False).pages > 0  # a build without search needs none
+
+
 def test_pagefind_hanging_on_the_disk_is_stopped_and_fails_the_build(news, monkeypatch,
                                                                      tmp_path):
     """A full disk: Pagefind retries a file it cannot create for ever."""
