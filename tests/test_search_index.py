@@ -197,10 +197,7 @@ def test_pagefind_hanging_on_the_disk_is_stopped_and_fails_the_build(news, monke
     """A full disk: Pagefind retries a file it cannot create for ever."""
     news.build()
     before = news.files()
-    source = news.root / "content/articles/a1.md"
-    source.write_text(source.read_text(encoding="utf-8").replace("Nội dung bài 1.",
-                                                                 "Nội dung mới."),
-                      encoding="utf-8")
+    edit_one_article(news)
     hanging = tmp_path / "pagefind"
     hanging.write_text("#!/bin/sh\nexec sleep 60\n")
     hanging.chmod(0o755)
@@ -234,10 +231,7 @@ def test_an_index_pagefind_could_not_write_fails_the_build_and_is_not_kept(
 
     news.build()
     before = news.files()
-    source = news.root / "content/articles/a1.md"
-    source.write_text(source.read_text(encoding="utf-8").replace("Nội dung bài 1.",
-                                                                 "Nội dung mới."),
-                      encoding="utf-8")
+    edit_one_article(news)
     monkeypatch.setattr(search_module, "_run_pagefind", disk_full)
     with pytest.raises(OutputError) as caught:
         news.build()
