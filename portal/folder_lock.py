@@ -14,7 +14,6 @@ is harmless and is never removed (removing it would let two builds lock two diff
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import time
@@ -23,6 +22,11 @@ from pathlib import Path
 
 from portal.errors import OutputError
 from portal.write import output_error
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): builds of one folder are not kept apart
+    fcntl = None  # type: ignore[assignment]
 
 LOCK_WAIT = 600.0
 """Seconds a build waits for another build of the same folder (the cache's own wait)."""
@@ -36,10 +40,13 @@ def lock_path(output_dir: Path, cache_dir: Path) -> Path:
 
 
 def lock_folder(output_dir: Path, cache_dir: Path,
-                waiting: Callable[[str], None] | None = None) -> int:
+                waiting: Callable[[str], None] | None = None) -> int | None:
     """Hold the output folder's lock, waiting up to :data:`LOCK_WAIT` seconds for another
     build to release it (``waiting`` is told once, when there is a wait); the handle returned
-    goes to :func:`release_folder`. Raise :class:`OutputError` when the wait runs out."""
+    (None where the system has no ``flock``) goes to :func:`release_folder`. Raise
+    :class:`OutputError` when the wait runs out."""
+    if fcntl is None:
+        return None
     path = lock_path(output_dir, cache_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +72,9 @@ def lock_folder(output_dir: Path, cache_dir: Path,
     return handle
 
 
-def release_folder(handle: int) -> None:
-    os.close(handle)  # the lock goes with the last open handle
+def release_folder(handle: int | None) -> None:
+    if handle is not None:
+        os.close(handle)  # the lock goes with the last open handle
 
 
 def _try_lock(handle: int) -> bool:

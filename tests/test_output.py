@@ -317,3 +317,12 @@ def test_two_builds_of_one_folder_at_once_both_succeed_and_leave_a_clean_build(s
           environ={})
     assert {k: v for k, (v, _) in snapshot(site.output).items()} == \
         {k: v for k, (v, _) in snapshot(clean).items()}
+
+
+def test_without_flock_a_build_goes_on_without_the_lock(site, monkeypatch):
+    """A system without ``flock`` (Windows) builds as before, without keeping builds apart."""
+    monkeypatch.setattr(portal.folder_lock, "fcntl", None)
+    site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
+    site.build()
+    assert site.read("index.html")
+    assert not (site.root / ".portal-cache" / portal.folder_lock.LOCKS_FOLDER).exists()
