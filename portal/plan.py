@@ -82,54 +82,87 @@ class Output:
 
 @dataclass(frozen=True)
 class SearchShard:
-    """Part of the search index: consecutive years of articles (the newest part also holds
-    campaigns and pages). Each part is a Pagefind bundle of its own."""
+    """Part of the search index: consecutive years of articles, or consecutive months of a
+    year too large for one part (the newest part also holds campaigns and pages). Each part is
+    a Pagefind bundle of its own, named after its first and last year (``2019-2022``) or month
+    (``2023.01-2023.02``)."""
 
     name: str
     pages: int
     years: tuple[int, ...]
+    """The whole years in this part."""
+    months: tuple[tuple[int, int], ...] = ()
+    """(year, month) of the months in this part, for years split by month."""
+
+
+Unit = tuple[int, int | None]
+"""A year (month None) or one month of a year: what a shard is made of."""
 
 
 def search_shards(site: Site) -> list[SearchShard]:
     """Group years, oldest first, until a group holds ``[search] shard_articles`` articles;
-    return the groups newest first.
+    return the groups newest first. A year holding more articles than that is grouped by its
+    months instead: a part stays near the size asked for (at 100,000 articles over ten years,
+    whole years would make parts of 10,000 pages, each re-indexed by an edit).
 
     Grouping from the oldest year keeps the groups stable: new articles only ever change the
     newest group, so an edit re-indexes one group, not the whole archive.
     """
     size = site.config.search_shard_articles
+    months: dict[tuple[int, int], int] = defaultdict(int)
     years: dict[int, int] = defaultdict(int)
     for article in site.articles:
-        years[article.date.moment.year] += 1
-    groups: list[list[int]] = [[]]
-    count = 0
+        moment = article.date.moment
+        months[moment.year, moment.month] += 1
+        years[moment.year] += 1
+    units: list[tuple[Unit, int]] = []
     for year in sorted(years):
+        if years[year] > size:
+            units += [((year, month), months[year, month]) for month in range(1, 13)
+                      if (year, month) in months]
+        else:
+            units.append(((year, None), years[year]))
+    groups: list[list[Unit]] = [[]]
+    count = 0
+    for unit, articles in units:
         if count >= size:
             groups.append([])
             count = 0
-        groups[-1].append(year)
-        count += years[year]
+        groups[-1].append(unit)
+        count += articles
     general = len(site.pages) + len(site.campaigns)
     shards = []
     for group in reversed(groups):
-        pages = sum(years[y] for y in group)
-        name = (f"{group[0]}-{group[-1]}" if len(group) > 1 else str(group[0])) if group \
-            else SEARCH_GENERAL_SHARD
+        pages = sum(years[y] if m is None else months[y, m] for y, m in group)
+        name = (_unit_name(group[0]) + ("-" + _unit_name(group[-1]) if len(group) > 1 else "")
+                if group else SEARCH_GENERAL_SHARD)
         if not shards:
             pages += general
         if pages:
-            shards.append(SearchShard(name, pages, tuple(group)))
+            shards.append(SearchShard(name, pages, tuple(y for y, m in group if m is None),
+                                      tuple((y, m) for y, m in group if m is not None)))
     return shards
+
+
+def _unit_name(unit: Unit) -> str:
+    year, month = unit
+    return str(year) if month is None else f"{year}.{month:02d}"
 
 
 def shard_names(shards: list[SearchShard]) -> Callable[[Output], str]:
     """Which shard a searchable output belongs to."""
-    by_year = {year: shard.name for shard in shards for year in shard.years}
+    by_unit: dict[Unit, str] = {}
+    for shard in shards:
+        by_unit.update(((year, None), shard.name) for year in shard.years)
+        by_unit.update((month, shard.name) for month in shard.months)
     newest = shards[0].name if shards else SEARCH_GENERAL_SHARD
 
     def name(output: Output) -> str:
         article = output.context.get("article")
-        return by_year[article.date.moment.year] if article is not None else newest
+        if article is None:
+            return newest
+        moment = article.date.moment
+        return by_unit.get((moment.year, moment.month)) or by_unit[moment.year, None]
 
     return name
 

@@ -90,6 +90,36 @@ def test_without_javascript_the_search_page_offers_a_way_on(browser, base_url):
     context.close()
 
 
+def test_a_year_larger_than_a_shard_is_searched_by_months_and_named_by_its_year(
+        browser, make_site):
+    """A year holding more articles than ``shard_articles`` is split by months: the button
+    still names the years left to search."""
+    from browser import serve
+
+    site = make_site("months")
+    site.write("site.toml", (site.root / "site.toml").read_text(encoding="utf-8")
+               + "\n[search]\nfirst_pages = 1\nshard_articles = 1\n")
+    for when in ("2022-05-01", "2023-01-10", "2023-02-10"):
+        site.article(f"a{when}.md", f"title: Thanh long ngày {when}\ndate: {when}\n",
+                     f"Nông dân thu hoạch thanh long ngày {when}.\n")
+    site.build()
+    assert sorted(p.name for p in (site.output / "pagefind").iterdir()) == [
+        "2022", "2023.01", "2023.02"]
+    with serve(site.output) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url + "tim-kiem/?q=thanh+long")
+        results = page.locator(".search-results .result-title a")
+        expect(results).to_have_count(1)
+        assert results.first.get_attribute("href") == "/tin-tuc/thanh-long-ngay-2023-02-10/"
+        page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2022–2023",
+                         exact=True).click()
+        expect(results).to_have_count(2)
+        page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2022", exact=True).click()
+        expect(results).to_have_count(3)
+        context.close()
+
+
 def test_older_years_are_searched_on_request(browser, make_site):
     """With one year per shard and first_pages = 1, a search covers the newest year only; a
     button adds the others."""

@@ -16,6 +16,7 @@ from test_incremental import clean_build, comparable
 
 import portal.search as search_module
 from portal.errors import OutputError
+from portal.plan import search_shards, shard_names
 from portal.render import THEME_DIR
 from portal.search import _run_pagefind, index_view
 
@@ -179,6 +180,33 @@ def test_the_pagefind_binary_is_found_as_the_wrapper_finds_it(monkeypatch, tmp_p
     assert search_module.pagefind_executable() == get_executable() is not None
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "pagefind"))
     assert search_module.pagefind_executable() == tmp_path / "pagefind" == get_executable()
+
+
+def test_search_shards_split_a_year_larger_than_a_shard_by_months(site):
+    site.write("site.toml", (site.root / "site.toml").read_text(encoding="utf-8")
+               + "\n[search]\nshard_articles = 2\n")
+    dates = ["2021-06-01", "2022-06-01", "2023-01-05", "2023-01-20", "2023-03-05",
+             "2023-03-20", "2023-07-01"]
+    for when in dates:
+        site.article(f"a{when}.md", f"title: Bài ngày {when}\ndate: {when}\n")
+    result = site.build()
+    shards = search_shards(result.site)
+    general = len(result.site.pages) + len(result.site.campaigns)
+    assert [(s.name, s.pages, s.years, s.months) for s in shards] == [
+        ("2023.07", 1 + general, (), ((2023, 7),)),
+        ("2023.03", 2, (), ((2023, 3),)),
+        ("2023.01", 2, (), ((2023, 1),)),
+        ("2021-2022", 2, (2021, 2022), ()),
+    ]
+    shard_of = shard_names(shards)
+    assert {o.path: shard_of(o) for o in result.outputs if o.context.get("article")} == {
+        f"tin-tuc/bai-ngay-{when}/index.html": shard for when, shard in zip(dates, [
+            "2021-2022", "2021-2022", "2023.01", "2023.01", "2023.03", "2023.03", "2023.07"],
+            strict=True)}
+    fragments = {shard: len(list((site.output / "pagefind" / shard / "fragment").iterdir()))
+                 for shard in ("2023.07", "2023.03", "2023.01", "2021-2022")}
+    assert fragments == {"2023.07": 1 + general, "2023.03": 2, "2023.01": 2, "2021-2022": 2}
+    assert 'data-shards="2023.07 2023.03 2023.01 2021-2022"' in site.read("tim-kiem/index.html")
 
 
 def test_a_missing_pagefind_binary_stops_the_build_saying_how_to_install_it(

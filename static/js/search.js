@@ -2,9 +2,9 @@
    Pagefind already ignores tone and vowel marks ("cai cach" finds "cải cách"). "đ" is a letter
    of its own, so each typed "d" is also tried as "đ" ("dong thi dua" finds "động thi đua"),
    and the results of those variants are merged by score.
-   The index is split into shards of consecutive years, newest first (the newest also holds
-   campaigns and pages): a search covers the recent years first, so readers on slow links
-   fetch little, and a button adds the older years. */
+   The index is split into shards of consecutive years (or months of a large year), newest
+   first (the newest also holds campaigns and pages): a search covers the recent years first,
+   so readers on slow links fetch little, and a button adds the older years. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-search-form]");
@@ -61,8 +61,10 @@
     var rest = shards.slice(merged);
     older.hidden = rest.length === 0 || !input.value.trim();
     if (rest.length) {
-      var first = rest[rest.length - 1].split("-")[0];
-      var last = rest[0].split("-").pop();
+      /* Shards are named after their first and last year ("2019-2022") or month
+         ("2023.01-2023.02", a year split for size): the button names the years. */
+      var first = rest[rest.length - 1].split("-")[0].split(".")[0];
+      var last = rest[0].split("-").pop().split(".")[0];
       var span = first === last ? first : first + "–" + last;
       older.textContent = older.getAttribute("data-label").split("{years}").join(span);
     }
