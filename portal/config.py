@@ -117,7 +117,8 @@ class SiteConfig:
     search_first_pages: int
     """How many articles a search covers before the reader asks for older years."""
     search_shard_articles: int
-    """How many articles (whole years) one part of the search index gathers."""
+    """How many articles one part of the search index gathers (whole years, or the months of a
+    year holding more)."""
     budget_page_kb: int | None = None
     """Page weight (KB, gzip, first visit) above which the build warns."""
     ratings: RatingsConfig | None = None
