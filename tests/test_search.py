@@ -4,6 +4,7 @@ filters, the empty state, and the fallbacks without JavaScript."""
 from __future__ import annotations
 
 import unicodedata
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -90,26 +91,36 @@ def test_without_javascript_the_search_page_offers_a_way_on(browser, base_url):
     context.close()
 
 
-def test_a_year_larger_than_a_shard_is_searched_by_months_and_named_by_its_year(
-        browser, make_site):
-    """A year holding more articles than ``shard_articles`` is split by months: the button
-    still names the years left to search."""
+@contextmanager
+def searching_one_shard_first(browser, site, articles):
+    """``site`` with ``articles`` (title, date), a shard for every article (or year) and a
+    first search covering one: yields the search page for "thanh long" and its results."""
     from browser import serve
 
-    site = make_site("months")
     site.write("site.toml", (site.root / "site.toml").read_text(encoding="utf-8")
                + "\n[search]\nfirst_pages = 1\nshard_articles = 1\n")
-    for when in ("2022-05-01", "2023-01-10", "2023-02-10"):
-        site.article(f"a{when}.md", f"title: Thanh long ngày {when}\ndate: {when}\n",
-                     f"Nông dân thu hoạch thanh long ngày {when}.\n")
+    for title, when in articles:
+        site.article(f"a{when}.md", f"title: {title}\ndate: {when}\n",
+                     f"Nông dân thu hoạch thanh long ({when}).\n")
     site.build()
-    assert sorted(p.name for p in (site.output / "pagefind").iterdir()) == [
-        "2022", "2023.01", "2023.02"]
     with serve(site.output) as url:
         context = browser.new_context()
         page = context.new_page()
         page.goto(url + "tim-kiem/?q=thanh+long")
-        results = page.locator(".search-results .result-title a")
+        yield page, page.locator(".search-results .result-title a")
+        context.close()
+
+
+def test_a_year_larger_than_a_shard_is_searched_by_months_and_named_by_its_year(
+        browser, make_site):
+    """A year holding more articles than ``shard_articles`` is split by months: the button
+    still names the years left to search."""
+    site = make_site("months")
+    articles = [(f"Thanh long ngày {when}", when)
+                for when in ("2022-05-01", "2023-01-10", "2023-02-10")]
+    with searching_one_shard_first(browser, site, articles) as (page, results):
+        assert sorted(p.name for p in (site.output / "pagefind").iterdir()) == [
+            "2022", "2023.01", "2023.02"]
         expect(results).to_have_count(1)
         assert results.first.get_attribute("href") == "/tin-tuc/thanh-long-ngay-2023-02-10/"
         page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2022–2023",
@@ -117,26 +128,13 @@ def test_a_year_larger_than_a_shard_is_searched_by_months_and_named_by_its_year(
         expect(results).to_have_count(2)
         page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2022", exact=True).click()
         expect(results).to_have_count(3)
-        context.close()
 
 
 def test_older_years_are_searched_on_request(browser, make_site):
     """With one year per shard and first_pages = 1, a search covers the newest year only; a
     button adds the others."""
-    from browser import serve
-
-    site = make_site("years")
-    site.write("site.toml", (site.root / "site.toml").read_text(encoding="utf-8")
-               + "\n[search]\nfirst_pages = 1\nshard_articles = 1\n")
-    for year in (2021, 2022, 2023):
-        site.article(f"a{year}.md", f"title: Thanh long vụ {year}\ndate: {year}-05-01\n",
-                     f"Nông dân thu hoạch thanh long năm {year}.\n")
-    site.build()
-    with serve(site.output) as url:
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(url + "tim-kiem/?q=thanh+long")
-        results = page.locator(".search-results .result-title a")
+    articles = [(f"Thanh long vụ {year}", f"{year}-05-01") for year in (2021, 2022, 2023)]
+    with searching_one_shard_first(browser, make_site("years"), articles) as (page, results):
         expect(results).to_have_count(1)
         assert results.first.get_attribute("href") == "/tin-tuc/thanh-long-vu-2023/"
         older = page.get_by_role("button", name="Tìm thêm trong tin bài các năm 2021–2022")
@@ -146,4 +144,3 @@ def test_older_years_are_searched_on_request(browser, make_site):
         older.click()
         expect(results).to_have_count(3)
         expect(page.locator("[data-search-older]")).to_be_hidden()
-        context.close()
