@@ -250,24 +250,17 @@ def test_pagefind_hanging_on_the_disk_is_stopped_and_fails_the_build(news, monke
 def test_an_index_pagefind_could_not_write_fails_the_build_and_is_not_kept(
         news, monkeypatch, tmp_path):
     """A full disk: Pagefind exits with success and leaves its files empty."""
-    real = search_module._run_pagefind
 
-    def disk_full(pages, language, bundle, *rest):
-        real(pages, language, bundle, *rest)
+    def disk_full(bundle):
         for path in bundle.rglob("*.pf_fragment"):
             path.write_bytes(b"")
 
-    news.build()
-    before = news.files()
-    edit_one_article(news)
-    monkeypatch.setattr(search_module, "_run_pagefind", disk_full)
-    with pytest.raises(OutputError) as caught:
-        news.build()
+    before, error = edit_with_pagefind_damaging(news, monkeypatch, disk_full)
     fragments = len(list((news.output / "pagefind").rglob("*.pf_fragment")))
     assert re.fullmatch(re.escape(str(news.root / ".portal-cache/search/.staging-"))
                         + r"[\w-]+: search index: expected the files of a Pagefind index, got "
                         + f"{fragments}" + r" empty files \(fragment/vi_\w+\.pf_fragment…\): "
-                        r"is the disk full\?", str(caught.value)), str(caught.value)
+                        r"is the disk full\?", str(error)), str(error)
     assert news.files() == before  # the previous output is untouched
     monkeypatch.undo()
     news.build()
@@ -301,6 +294,24 @@ def same_pages_and_fragments(news, tmp_path) -> bool:
          if not path.startswith("pagefind/") or "/fragment/" in path}
         for files in (news.files(), clean_build(news, tmp_path / "clean")))
     return built == clean
+
+
+def edit_with_pagefind_damaging(news, monkeypatch, damage) -> tuple[dict[str, bytes], OutputError]:
+    """Build; edit an article; build again with ``damage(bundle)`` after each Pagefind run (a
+    full disk): the first build's output, and the error the second one raised."""
+    real = search_module._run_pagefind
+
+    def damaged(pages, language, bundle, *rest):
+        real(pages, language, bundle, *rest)
+        damage(bundle)
+
+    news.build()
+    before = news.files()
+    edit_one_article(news)
+    monkeypatch.setattr(search_module, "_run_pagefind", damaged)
+    with pytest.raises(OutputError) as caught:
+        news.build()
+    return before, caught.value
 
 
 def edit_one_article(news) -> None:
@@ -532,24 +543,17 @@ def test_a_cached_file_of_the_same_name_but_other_bytes_is_neither_linked_nor_ke
 def test_an_index_cut_short_on_the_disk_fails_the_build_and_is_not_kept(
         damage, found, news, monkeypatch, tmp_path):
     """A full disk may also leave Pagefind's files cut short, not empty."""
-    real = search_module._run_pagefind
 
-    def cut_short(pages, language, bundle, *rest):
-        real(pages, language, bundle, *rest)
+    def cut_short(bundle):
         paths = list(bundle.rglob("*.pf_fragment")) if damage == "fragments" \
             else [bundle / "pagefind-entry.json"]
         for path in paths:
             path.write_bytes(path.read_bytes()[:10])
 
-    news.build()
-    before = news.files()
-    edit_one_article(news)
-    monkeypatch.setattr(search_module, "_run_pagefind", cut_short)
-    with pytest.raises(OutputError) as caught:
-        news.build()
+    before, error = edit_with_pagefind_damaging(news, monkeypatch, cut_short)
     assert re.fullmatch(re.escape(str(news.root / ".portal-cache/search/.staging-"))
                         + r"[\w-]+: search index: expected the files of a Pagefind index, got "
-                        + found + r": is the disk full\?", str(caught.value)), str(caught.value)
+                        + found + r": is the disk full\?", str(error)), str(error)
     assert news.files() == before
     assert [path.name for path in (news.root / ".portal-cache/search").iterdir()
             if path.name.startswith(".staging-")] == []
