@@ -271,19 +271,31 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         previous = {path: print_ for path, print_ in cache.outputs(str(config.output_dir))
                     .items() if path not in tampered}
         fingerprints = Fingerprints(site, _global_digest(engine, site_dir) + assets.digest())
-        prints = {o.path: fingerprints.of(o) for o in outputs if o.kind == "page"}
         html_urls = [o.url for o in outputs if o.kind == "page" and o.path != "404.html"]
-        prints.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
-                      if o.kind == "sitemap")
-        present = _output_files(listing, config.output_dir)
-        todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
-            o, prints, previous, present)]
+        prints: dict[str, str] = {}
+
+        def take_fingerprints() -> None:
+            prints.update((o.path, fingerprints.of(o)) for o in outputs if o.kind == "page")
+            prints.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
+                          if o.kind == "sitemap")
+
+        if previous:
+            take_fingerprints()
+            present = _output_files(listing, config.output_dir)
+            todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
+                o, prints, previous, present)]
+        else:
+            # Nothing to compare with (a first build, --clean, a new engine): every page is
+            # rendered, and the fingerprints, kept for the next build, are taken while the
+            # workers render.
+            todo = [o for o in outputs if o.kind != "copy"]
         clock.lap("fingerprint")
 
         staging = staging_for(config.output_dir)
         report = render_outputs(site, todo, html_urls, config.output_dir, staging,
                                 (lambda d, t: progress("render", d, t)) if progress else None,
-                                asset_names=assets.names)
+                                asset_names=assets.names,
+                                meanwhile=None if previous else take_fingerprints)
         clock.lap("render")
 
         staged = set(report.staged)

@@ -225,13 +225,17 @@ run of consecutive pages and then makes way holds only the part it touched."""
 
 def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], output_dir: Path,
                    staging: Staging, progress: Progress | None = None,
-                   asset_names: Mapping[str, str] | None = None) -> RenderReport:
+                   asset_names: Mapping[str, str] | None = None,
+                   meanwhile: Callable[[], object] | None = None) -> RenderReport:
     """Render ``outputs`` (no copies) into ``staging``; unchanged bytes are not staged.
 
     ``html_urls`` lists every page of the site (for sitemap.xml), not only those rendered now.
     Large renders are spread over the machine's cores by forked processes that inherit the
     site model (nothing is pickled but the results' paths), and every page goes straight to
     disk, so memory does not grow with the number of pages.
+
+    ``meanwhile`` is called once, while the workers render when there are workers: the
+    build's own process is otherwise idle until their results come back.
     """
     global _JOB
     if asset_names is None:  # callers outside the full build get the same names
@@ -252,7 +256,10 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
             chunks = [indexes[i:i + RENDER_CHUNK] for i in range(0, len(indexes), RENDER_CHUNK)]
             results: list[tuple[str, bool]] = []
             with forked_pool(workers, maxtasksperchild=WORKER_CHUNKS) as pool:
-                for done, part in enumerate(pool.imap_unordered(_render_chunk, chunks), 1):
+                parts = pool.imap_unordered(_render_chunk, chunks)
+                if meanwhile is not None:
+                    meanwhile()
+                for done, part in enumerate(parts, 1):
                     results.extend(part)
                     if progress:
                         progress(min(len(outputs), done * len(outputs) // len(chunks)),
@@ -260,6 +267,8 @@ def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], outp
         else:
             with collector_running():  # as a worker would (collector.py)
                 results = _render_chunk(indexes, progress)
+            if meanwhile is not None:
+                meanwhile()
     finally:
         _JOB = None
     results.sort()
