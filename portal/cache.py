@@ -38,11 +38,14 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from portal.bodies import SafeBody
 from portal.discover import SourceFile
 from portal.parse import ParsedSource
 from portal.snapshot import Snapshot, load_snapshot
+
+if TYPE_CHECKING:  # the Markdown side is imported by the build when it gets there
+    from portal.bodies import SafeBody
 
 FORMAT = "8"
 TEMPLATE_CACHE = "templates"

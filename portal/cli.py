@@ -19,10 +19,8 @@ from urllib.parse import urlsplit
 
 from portal.config import load_config
 from portal.errors import BuildError, OutputError, UsageError
-from portal.linkcheck import check_links
 from portal.pipeline import BuildOptions, build, resolve_now
 from portal.scaffold import KINDS, create_content
-from portal.schedule import write_schedule
 
 
 class _Parser(argparse.ArgumentParser):
@@ -190,6 +188,8 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for diagnostic in result.warnings:
         print(diagnostic, file=err)
     if args.schedule_file:
+        from portal.schedule import write_schedule  # imported when needed, as the stages are
+
         write_schedule(args.schedule_file, result.schedule, result.now)
     if not args.quiet:
         print(f"Built {_count(result.pages, 'page')} in {result.seconds:.2f} s: "
@@ -205,6 +205,8 @@ def _run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Next scheduled change: {change.moment:%d/%m/%Y %H:%M}, {change.reason} "
                   f"({change.source}): rebuild at or after that moment.", file=out)
     if args.check_links:
+        from portal.linkcheck import check_links
+
         broken = check_links(result.output_dir, result.base_url)
         for diagnostic in broken:
             print(diagnostic, file=err)

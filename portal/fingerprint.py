@@ -19,38 +19,18 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
 from functools import cache
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from portal.dates import Timestamp
+from portal.engine import hash_parts
 from portal.model import Article, Campaign, Site
 from portal.packed import PackedHtml
 from portal.plan import Output, Pagination
 
-PACKAGE = Path(__file__).resolve().parent
 CARD_FIELDS = ("url", "title", "date", "updated", "category", "summary", "featured", "image",
                "image_alt", "campaign")
-LIBRARIES = ("jinja2", "markdown", "nh3", "pagefind", "icalendar", "pyicu-wheels", "pillow",
-             "pyyaml", "python-frontmatter", "zstandard")
-"""Libraries whose upgrade may change the output (or the parses and bodies the cache keeps)."""
-
-
-def _hash(*parts: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-@cache
-def engine_version() -> str:
-    """Changes whenever the publisher's code or an output-shaping library changes (read once
-    per process: the code does not change under a running build)."""
-    sources = sorted(PACKAGE.rglob("*.py"))
-    return _hash(*(p.read_bytes() for p in sources),
-                 *(f"{lib} {version(lib)}".encode() for lib in LIBRARIES))[:16]
+_hash = hash_parts
 
 
 def files_digest(folders: Iterable[Path], extra: Iterable[Path] = ()) -> str:

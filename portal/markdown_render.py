@@ -99,10 +99,20 @@ _RENDERERS = threading.local()
 def convert_markdown(text: str) -> str:
     """Markdown to raw HTML with this thread's renderer (made once: configuring
     Python-Markdown costs more than converting a short text)."""
+    return _renderer().convert(text)
+
+
+def prepare_renderer() -> None:
+    """Make this thread's renderer now: worker processes forked from this thread inherit it
+    (each would otherwise import the extensions and configure Python-Markdown again)."""
+    _renderer()
+
+
+def _renderer() -> MarkdownRenderer:
     renderer = getattr(_RENDERERS, "renderer", None)
     if renderer is None:
         renderer = _RENDERERS.renderer = MarkdownRenderer()
-    return renderer.convert(text)
+    return renderer
 
 
 class _Sanitiser:

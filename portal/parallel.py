@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import TypeVar
 
+from portal import ahead
 from portal.collector import collector_running
 
-PARALLEL_MINIMUM = 200
+PARALLEL_MINIMUM = ahead.MINIMUM
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def worker_count(items: int, minimum: int = PARALLEL_MINIMUM) -> int:
-    if items < minimum or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(os.cpu_count() or 1, 8))
+def worker_count(items: int, minimum: int | None = None) -> int:
+    """Worker processes for ``items`` items (``ahead.worker_count``), at least
+    ``PARALLEL_MINIMUM`` by default."""
+    return ahead.worker_count(items, PARALLEL_MINIMUM if minimum is None else minimum)
 
 
 @contextmanager

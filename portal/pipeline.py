@@ -8,6 +8,7 @@ stages when any is an error, so nothing is written unless everything rendered.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import shutil
 import sqlite3
@@ -20,8 +21,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from portal import cache as build_cache
+from portal.ahead import ForkedMap, worker_count
 from portal.assets import AssetPlan, collect_static, plan_assets
-from portal.bodies import SafeBody, linked_urls
 from portal.cache import (
     BuildCache,
     is_busy,
@@ -31,41 +32,14 @@ from portal.cache import (
     unpack_parse,
 )
 from portal.collector import collector_paused
-from portal.compiled import engine_templates_dir
 from portal.config import CONFIG_FILE, SiteConfig, load_config, toml_line_finder
 from portal.dates import DateFormatError, now_from_epoch, parse_now
 from portal.discover import SourceFile, discover_sources
+from portal.engine import engine_version
 from portal.errors import BuildError, Diagnostic, OutputError, UsageError
-from portal.fingerprint import Fingerprints, engine_version, files_digest
 from portal.folder_lock import lock_folder, release_folder
 from portal.images.cache import image_cache_dir, prune_image_cache
-from portal.images.settings import DEFAULT_SETTINGS, ImageReport
-from portal.markdown_render import SETTINGS
-from portal.model import ScheduledChange, Site
-from portal.model_store import SavedModel, load_model, model_path, prune_models, write_model
-from portal.parallel import map_in_processes, start_thread
 from portal.parse import ParsedSource, read_source
-from portal.plan import (
-    SEARCH_FOLDER,
-    Output,
-    page_path,
-    plan_outputs,
-    search_shards,
-    shard_names,
-)
-from portal.precompress import sibling_paths, write_precompressed
-from portal.quick import changed_by_cards, plan_body_edits, plan_card_edits, read_changed
-from portal.ratings.store import load_scores
-from portal.render import THEME_DIR, render_outputs, theme_dirs
-from portal.search import (
-    NO_INDEX,
-    SearchIndex,
-    build_search_index,
-    is_content_named,
-    search_keys,
-    searchable,
-)
-from portal.site import build_site
 from portal.snapshot import (
     RACY_SECONDS,
     Inputs,
@@ -78,7 +52,7 @@ from portal.snapshot import (
     relist_output,
     structure_digest,
 )
-from portal.weight import PageWeight, measure_page, over_budget, sizes_dir
+from portal.theme import THEME_DIR, theme_dirs
 from portal.write import (
     Staging,
     output_error,
@@ -88,11 +62,20 @@ from portal.write import (
     write_output,
 )
 
-if TYPE_CHECKING:  # Pillow is imported only by builds that make images
+if TYPE_CHECKING:
+    # The later stages' modules are imported by the functions that use them: a first build
+    # imports them while its sources are parsed in forked processes (``_prepare_stages``).
+    from portal.bodies import SafeBody
+    from portal.fingerprint import Fingerprints
     from portal.images.process import ImageWork
+    from portal.images.settings import ImageReport
+    from portal.model import ScheduledChange, Site
+    from portal.model_store import SavedModel
+    from portal.plan import Output
+    from portal.search import SearchIndex
+    from portal.weight import PageWeight
 
 Progress = Callable[[str, int, int], None]
-SEARCH_PREFIX = SEARCH_FOLDER + "/"
 
 
 @dataclass(frozen=True)
@@ -203,6 +186,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
     staging: Staging | None = None
     aside: OutputListing | None = None
     image_work: ImageWork | None = None
+    reading: _Reading | None = None
     try:
         inputs, tampered, listing = None, set[str](), None
         vouched: Callable[[str], bool] = _nothing
@@ -234,7 +218,22 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         clock.lap("config")
         diagnostics: list[Diagnostic] = []
         sources = discover_sources(site_dir)
-        parsed = _parse_sources(sources, cache, diagnostics)
+        reading = _start_parsing(sources, cache)
+        _prepare_stages(sources, forked=reading.forked)
+        from portal.fingerprint import Fingerprints
+        from portal.images.plan import plan_images
+        from portal.images.process import start_images
+        from portal.images.settings import DEFAULT_SETTINGS
+        from portal.model_store import SavedModel, model_path, prune_models, write_model
+        from portal.parallel import start_thread
+        from portal.plan import plan_outputs
+        from portal.precompress import sibling_paths, write_precompressed
+        from portal.ratings.store import load_scores
+        from portal.render import render_outputs
+        from portal.site import build_site
+        from portal.weight import over_budget
+
+        parsed = reading.result(cache, diagnostics)
         _stop_on_errors(diagnostics)
         clock.lap("parse")
 
@@ -250,10 +249,6 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         diagnostics.extend(found)
         _stop_on_errors(diagnostics)
         clock.lap("site")
-
-        # Imported here: Pillow costs 20 ms of every start, and quick rebuilds make no images.
-        from portal.images.plan import plan_images
-        from portal.images.process import start_images
 
         images, found = plan_images(site.assets, image_cache_dir(config.cache_dir), site_dir,
                                     DEFAULT_SETTINGS)
@@ -381,6 +376,8 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
             raise _busy_cache(exc, config) from None
         raise
     finally:
+        if reading is not None:
+            reading.close()
         if image_work is not None:
             image_work.close()
         if aside is not None:
@@ -445,6 +442,13 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
     in what their cards show (a title, a summary: see ``quick.py``), take the last build's
     saved model, swap them in, render what they change, re-index their search shards and
     write nothing else. ``None``: build the usual way."""
+    from portal.fingerprint import Fingerprints
+    from portal.model_store import SavedModel, load_model, model_path, write_model
+    from portal.plan import SEARCH_FOLDER
+    from portal.quick import plan_body_edits, plan_card_edits, read_changed
+    from portal.render import render_outputs
+    from portal.weight import over_budget
+
     config, output_dir = run.config, run.config.output_dir
     if any(warning.path in changed for warning in run.snapshot.report.warnings):
         return None  # the last build warned about an edited file: the edit may settle it
@@ -509,7 +513,7 @@ def _rebuild_edits(run: _Quick, changed: set[str]) -> BuildResult | None:
         # The replaced shard's old files (its folders stay: same names), and the pages of
         # articles that moved, with their folders.
         stale = [path for path in run.snapshot.output
-                 if path.startswith(SEARCH_PREFIX) and path not in index.files]
+                 if path.startswith(SEARCH_FOLDER + "/") and path not in index.files]
         remove_files(output_dir, stale, folders=False)
         remove_files(output_dir, list(moved))
     except BaseException as exc:
@@ -560,6 +564,9 @@ def _card_todo(model: SavedModel, outputs: tuple[Output, ...], fingerprints: Fin
     output object), or for every page when what all pages show changed (the sidebar); the
     pages whose fingerprint changed or whose file is missing; the feeds showing an edited
     article and the outputs made from the whole site (``quick.changed_by_cards``)."""
+    from portal.fingerprint import Fingerprints
+    from portal.quick import changed_by_cards
+
     everywhere = fingerprints.site_digest != Fingerprints(model.site, global_digest).site_digest
     renewed = {new.path: fingerprints.of(new) for old, new in zip(model.outputs, outputs,
                                                                   strict=True)
@@ -614,6 +621,9 @@ def measure_weights(site: Site, output_dir: Path,
     from one ``stat`` per article. A page measured before (``known``) and not ``rewritten``
     since is not measured again (the quick paths change no stylesheet, script or font).
     ``kept``: the folder keeping stylesheets' and scripts' compressed sizes (``weight.py``)."""
+    from portal.plan import page_path
+    from portal.weight import measure_page
+
     pages = ["index.html"]
     root = str(output_dir)
     sizes = []
@@ -637,6 +647,9 @@ def measure_weights(site: Site, output_dir: Path,
 
 
 def _kept_sizes(engine: str) -> Path | None:
+    from portal.compiled import engine_templates_dir
+    from portal.weight import sizes_dir
+
     return sizes_dir(engine_templates_dir(engine))
 
 
@@ -654,50 +667,88 @@ def _budget_line(site_dir: Path) -> int:
     return toml_line_finder(text)("budget.page_kb")
 
 
-def _parse_sources(sources: list[SourceFile], cache: BuildCache,
-                   diagnostics: list[Diagnostic]) -> list[ParsedSource]:
-    """Parse each source, or take its parse from the cache while the file is unchanged.
-    Many files to parse (a first build, a new engine) are parsed over all cores."""
-    parsed: list[ParsedSource | None] = []
-    misses: list[tuple[int, str, bool]] = []  # (index, stat key, settled: may be cached)
-    racy = time.time_ns() - int(RACY_SECONDS * 1e9)  # such a file's parse is not cached
-    for source in sources:
-        info = source.path.stat()
-        stat = stat_key(info)
-        item = cache.parsed(source, stat)
-        if item is not None:
-            parsed.append(item)
-            continue
-        misses.append((len(parsed), stat, info.st_mtime_ns < racy))
-        parsed.append(None)
-    global _READING
-    _READING = [sources[index] for index, _, _ in misses]
-    try:
-        reads = map_in_processes(_read_packed, range(len(_READING)), len(_READING))
-        for (index, stat, settled), (packed, found, after) in zip(misses, reads, strict=True):
+class _Reading:
+    """The sources' parses: from the cache while a file is unchanged, the others parsed by
+    forked processes (``ahead.py``) when there are many (a first build, a new engine)."""
+
+    def __init__(self, sources: list[SourceFile], cache: BuildCache):
+        self.sources = sources
+        self.parsed: list[ParsedSource | None] = []
+        self.misses: list[tuple[int, str, bool]] = []  # (index, stat key, settled: cacheable)
+        racy = time.time_ns() - int(RACY_SECONDS * 1e9)  # such a file's parse is not cached
+        for source in sources:
+            info = source.path.stat()
+            stat = stat_key(info)
+            item = cache.parsed(source, stat)
+            if item is not None:
+                self.parsed.append(item)
+                continue
+            self.misses.append((len(self.parsed), stat, info.st_mtime_ns < racy))
+            self.parsed.append(None)
+        reading = [sources[index] for index, _, _ in self.misses]
+        self.work = ForkedMap(lambda index: _read_packed(reading[index]), len(reading),
+                              worker_count(len(reading)))
+
+    @property
+    def forked(self) -> bool:
+        return self.work.forked
+
+    def result(self, cache: BuildCache, diagnostics: list[Diagnostic]) -> list[ParsedSource]:
+        reads = self.work.result()
+        parsed = self.parsed
+        for (index, stat, settled), (packed, found, after) in zip(self.misses, reads,
+                                                                  strict=True):
             diagnostics.extend(found)
             if packed is not None:
-                source = sources[index]
+                source = self.sources[index]
                 parsed[index] = unpack_parse(source, packed)
                 # Cached only if the file was not changed while it was read: a parse stored
                 # under a stat the file no longer has could come back if that stat ever did.
                 if not found and settled and after == stat:
                     cache.store_parsed(source.rel, stat, packed)
-    finally:
-        _READING = []
-    return [item for item in parsed if item is not None]
+        return [item for item in parsed if item is not None]
+
+    def close(self) -> None:
+        self.work.close()
 
 
-_READING: list[SourceFile] = []
-"""The sources being parsed: set before the workers are forked, so only an index crosses to
-them (pickling a path object per file was work for the build's own process, which is busy
-receiving the parses meanwhile)."""
+def _start_parsing(sources: list[SourceFile], cache: BuildCache) -> _Reading:
+    return _Reading(sources, cache)
 
 
-def _read_packed(index: int) -> tuple[bytes | None, list[Diagnostic], str | None]:
+_LATER_STAGES = ("portal.site", "portal.images.plan", "portal.images.process", "portal.plan",
+                 "portal.fingerprint", "portal.render", "portal.search", "portal.weight",
+                 "portal.model_store", "portal.precompress", "portal.ratings.store")
+"""What a full build imports after the parse (``pipeline`` itself imports only what the
+shortcuts and the parse need: the snapshot, the cache, the sources)."""
+
+
+def _prepare_stages(sources: list[SourceFile], forked: bool) -> None:
+    """Import the later stages' modules, and, while forked processes parse the sources (a
+    first build), also make what every first build needs and its worker processes would each
+    make again: the Markdown renderer, the Vietnamese collator, Pillow's common formats and,
+    for a site with campaigns, the calendar library. Done here, this costs the build nothing
+    it would not pay later, on a core the parse leaves to it."""
+    for module in _LATER_STAGES:
+        importlib.import_module(module)
+    if not forked:
+        return
+    from PIL import Image
+
+    from portal.calendar import prepare_calendars
+    from portal.markdown_render import prepare_renderer
+    from portal.vietnamese import collation_key
+
+    prepare_renderer()
+    collation_key("")
+    Image.preinit()
+    if any(source.kind == "campaign" for source in sources):
+        prepare_calendars()
+
+
+def _read_packed(source: SourceFile) -> tuple[bytes | None, list[Diagnostic], str | None]:
     """``read_source``, the parse packed as the cache keeps it (what a worker sends back),
     and the file's stat key once read."""
-    source = _READING[index]
     item, found = read_source(source)
     return (None if item is None else pack_parse(item)), found, _stat_of(source.path)
 
@@ -715,25 +766,32 @@ class _CachedBodies:
     its URLs too: more is safe)."""
 
     def __init__(self, cache: BuildCache):
+        from portal.bodies import linked_urls
+        from portal.markdown_render import SETTINGS
+
         self.cache = cache
         self.used: set[str] = set()
         self.linked: set[str] = set()
+        self._settings = SETTINGS
+        self._linked_urls = linked_urls
 
     def known(self, digests: Sequence[str]) -> list[SafeBody | None]:
-        keys = [markdown_key(SETTINGS, digest) for digest in digests]
+        keys = [markdown_key(self._settings, digest) for digest in digests]
         self.used.update(keys)
         found = self.cache.bodies(sorted(set(keys)))
         for body in found.values():
-            self.linked.update(linked_urls(body))
+            self.linked.update(self._linked_urls(body))
         return [found.get(key) for key in keys]
 
     def remember(self, digest: str, body: SafeBody) -> None:
-        self.linked.update(linked_urls(body))
-        self.cache.store_body(markdown_key(SETTINGS, digest), body)
+        self.linked.update(self._linked_urls(body))
+        self.cache.store_body(markdown_key(self._settings, digest), body)
 
 
 def _global_digest(engine: str, site_dir: Path) -> str:
     """What every page depends on: the engine, the theme's templates and site.toml."""
+    from portal.fingerprint import files_digest
+
     return engine + files_digest(theme_dirs(site_dir, "templates"), [site_dir / "site.toml"])
 
 
@@ -742,6 +800,9 @@ def _index_search(search: bool, site: Site, outputs: list[Output], prints: dict[
                   config: SiteConfig) -> tuple[dict[str, tuple[str, str]], SearchIndex]:
     """The searchable pages' keys (``search.search_keys``) and the index files by output path;
     neither without search."""
+    from portal.plan import search_shards, shard_names
+    from portal.search import NO_INDEX, build_search_index, search_keys, searchable
+
     if not search:
         return {}, NO_INDEX
     pages = [o for o in outputs if searchable(o)]
@@ -769,6 +830,8 @@ def _stage_index(index: SearchIndex, output_dir: Path, staging: Staging,
     needs no system call: ten thousand files at 10,000 articles. One changed by hand
     (``tampered``) is staged again, whatever its size, and one this build made is compared
     byte by byte (a name is 28 bits of a hash: two files may share it)."""
+    from portal.search import is_content_named
+
     root = str(output_dir)
 
     def in_place(path: str, source: str) -> bool:

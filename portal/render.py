@@ -24,6 +24,7 @@ from portal.cache import TEMPLATE_CACHE
 from portal.calendar import render_campaign_ics
 from portal.collector import collector_running
 from portal.compiled import CompiledTemplates, engine_templates_dir
+from portal.engine import engine_version
 from portal.errors import BuildError, Diagnostic, error
 from portal.feeds import (
     render_atom,
@@ -32,7 +33,6 @@ from portal.feeds import (
     render_rss,
     render_sitemap,
 )
-from portal.fingerprint import engine_version
 from portal.images.markup import make_responsive, picture_index
 from portal.labels import labels_for
 from portal.model import Article, Site
@@ -41,11 +41,9 @@ from portal.plan import Output
 from portal.ratings.published import render_published
 from portal.structured_data import news_article
 from portal.template_context import TemplateContext
+from portal.theme import THEME_DIR, theme_dirs
 from portal.vietnamese import format_size
 from portal.write import Staging, stage_file
-
-THEME_DIR = Path(__file__).resolve().parent.parent
-"""The default theme: ``templates/`` and ``static/`` of the publisher's own repository."""
 
 Progress = Callable[[int, int], None]
 
@@ -56,16 +54,6 @@ class MenuEntry:
     href: str
     weight: int
     lang: str | None = None
-
-
-def theme_dirs(site_dir: Path, name: str) -> list[Path]:
-    """The site's own folder first (it may override any file), then the default theme."""
-    dirs = [site_dir / name, THEME_DIR / name]
-    unique = []
-    for folder in dirs:
-        if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
-            unique.append(folder)
-    return unique
 
 
 def make_environment(site: Site, asset_names: Mapping[str, str] | None = None

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 import portal.parallel
+import portal.plan
 from portal.errors import BuildError
 from portal.parallel import PARALLEL_MINIMUM
 
@@ -360,8 +361,8 @@ def test_the_build_pauses_the_garbage_collector_and_its_workers_do_not(site, mon
 
     site.article("a.md", "title: Bài A\ndate: 2023-03-02\n")
     seen = []
-    real_plan = portal.pipeline.plan_outputs
-    monkeypatch.setattr(portal.pipeline, "plan_outputs",
+    real_plan = portal.plan.plan_outputs
+    monkeypatch.setattr(portal.plan, "plan_outputs",
                         lambda *a: seen.append(gc.isenabled()) or real_plan(*a))
     was = gc.isenabled()
     try:

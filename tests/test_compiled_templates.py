@@ -12,7 +12,7 @@ import pytest
 
 import portal.compiled
 from portal.compiled import CompiledTemplates, engine_templates_dir, user_cache_dir
-from portal.fingerprint import engine_version
+from portal.engine import engine_version
 
 ENGINE = f"templates-{engine_version()}-{sys.implementation.cache_tag}"
 """This engine's folder in the user's cache (per Python too: its entries hold bytecode)."""

@@ -18,7 +18,7 @@ from portal.cli import main
 from portal.errors import BuildError, OutputError
 from portal.folder_lock import lock_path
 from portal.pipeline import BuildOptions, build
-from portal.render import THEME_DIR
+from portal.theme import THEME_DIR
 
 
 def snapshot(folder):
@@ -179,6 +179,7 @@ def test_template_error_in_parallel_render_is_reported_not_crashed(site, monkeyp
 
 
 def test_parallel_render_equals_sequential_render(site, make_site, monkeypatch):
+    import portal.ahead
     import portal.parallel
     import portal.render
 
@@ -189,6 +190,7 @@ def test_parallel_render_equals_sequential_render(site, make_site, monkeypatch):
     sequential = site.files()
     monkeypatch.setattr(portal.render, "PARALLEL_MINIMUM", 2)
     monkeypatch.setattr(portal.parallel, "PARALLEL_MINIMUM", 2)
+    monkeypatch.setattr(portal.ahead, "MINIMUM", 2)
     other = make_site("parallel")
     for path in (site.root / "content").rglob("*.md"):
         other.write(path.relative_to(site.root).as_posix(), path.read_text(encoding="utf-8"))

@@ -33,7 +33,7 @@ from portal.assets import rewrite_css
 from portal.cli import main, make_parser
 from portal.compiled import engine_templates_dir
 from portal.config import load_config
-from portal.fingerprint import engine_version
+from portal.engine import engine_version
 from portal.linkcheck import check_links, css_references, html_references
 from portal.pipeline import BuildOptions, build
 from portal.weight import KB, SIZES_FOLDER, PageWeight, gzip_size, measure_page

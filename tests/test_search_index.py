@@ -17,8 +17,8 @@ from test_incremental import clean_build, comparable
 import portal.search as search_module
 from portal.errors import OutputError
 from portal.plan import search_shards, shard_names
-from portal.render import THEME_DIR
 from portal.search import _run_pagefind, index_view
+from portal.theme import THEME_DIR
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,17 @@ from conftest import MINIMAL_CONFIG, NOW, SiteFolder
 from test_incremental import clean_build, comparable
 
 import portal.cache
+import portal.model_store
 import portal.pipeline
+import portal.quick
 import portal.snapshot
+import portal.weight
 from portal.cache import BuildCache
+from portal.engine import engine_version
 from portal.errors import BuildError, OutputError
-from portal.fingerprint import engine_version
 from portal.pipeline import BuildResult
-from portal.render import THEME_DIR
 from portal.snapshot import OutputListing, list_output
+from portal.theme import THEME_DIR
 
 
 def shortcut(result: BuildResult) -> bool:
@@ -274,16 +277,16 @@ def test_a_file_changed_while_it_is_read_is_not_cached_under_its_old_stat(news, 
     assert "Noi dung A" in news.read("tin-tuc/bai-a/index.html")
 
 
-def saved_while_read(monkeypatch, path: Path, reader: str, text: str) -> None:
+def saved_while_read(monkeypatch, path: Path, module, reader: str, text: str) -> None:
     """The file is saved again (another size, time now) after the build listed it, before
-    ``portal.pipeline.<reader>`` reads it."""
-    read = getattr(portal.pipeline, reader)
+    ``<module>.<reader>`` reads it."""
+    read = getattr(module, reader)
 
     def reading(*args):
         path.write_text(text, encoding="utf-8")
         return read(*args)
 
-    monkeypatch.setattr(portal.pipeline, reader, reading)
+    monkeypatch.setattr(module, reader, reading)
 
 
 def restore(path: Path, text: str, info: os.stat_result) -> None:
@@ -302,7 +305,7 @@ def test_a_snapshot_does_not_vouch_for_a_file_saved_while_the_build_read_it(news
     path = news.root / "content/articles/a.md"
     settle(path)
     listed, text = path.stat(), path.read_text(encoding="utf-8")
-    saved_while_read(monkeypatch, path, "read_source",
+    saved_while_read(monkeypatch, path, portal.pipeline, "read_source",
                      text.replace("Noi dung A", "Noi dung B dai hon"))
     news.build()
     monkeypatch.undo()
@@ -319,7 +322,7 @@ def test_a_quick_build_does_not_vouch_for_a_file_saved_while_it_read_it(news, mo
     edit(news, "a.md", "Noi dung A", "Noi dung C")
     settle(path)
     listed, text = path.stat(), path.read_text(encoding="utf-8")
-    saved_while_read(monkeypatch, path, "read_changed",
+    saved_while_read(monkeypatch, path, portal.quick, "read_changed",
                      text.replace("Noi dung C", "Noi dung D dai hon"))
     assert quick(news.build())
     monkeypatch.undo()
@@ -531,20 +534,20 @@ def test_a_card_edit_renders_the_feeds_showing_the_article_and_the_site_wide_fil
     """A new title (a new URL) reaches the feeds listing the article, the calendar of its
     campaign, the sitemap and the list of articles the ratings service accepts; another
     category's feeds, the campaigns feed and robots.txt are not made again."""
-    import portal.pipeline
+    import portal.render
 
     newsroom.write("site.toml", MINIMAL_CONFIG + '\n[ratings]\nendpoint = "/api/danh-gia"\n')
     newsroom.article("thong-bao.md", "title: Thông báo lịch họp\ndate: 2023-09-01\n"
                      "category: Thông báo\n")
     newsroom.build()
     rendered: list[str] = []
-    real = portal.pipeline.render_outputs
+    real = portal.render.render_outputs
 
     def recording(site, outputs, *args, **kwargs):
         rendered.extend(o.path for o in outputs)
         return real(site, outputs, *args, **kwargs)
 
-    monkeypatch.setattr(portal.pipeline, "render_outputs", recording)
+    monkeypatch.setattr(portal.render, "render_outputs", recording)
     edit(newsroom, "b1.md", "title: Bài B1", "title: Bài B1 đã sửa")
     result = newsroom.build()
     assert quick(result)
@@ -684,8 +687,8 @@ def test_quick_paths_measure_again_only_the_weights_of_rewritten_pages(news, mon
     first = news.build()
     assert [w.page for w in first.page_weights] == ["index.html", "tin-tuc/bai-dai/index.html"]
     measured = []
-    real = portal.pipeline.measure_page
-    monkeypatch.setattr(portal.pipeline, "measure_page",
+    real = portal.weight.measure_page
+    monkeypatch.setattr(portal.weight, "measure_page",
                         lambda out, base, page, *kept: measured.append(page) or real(out, base,
                                                                                    page, *kept))
     edit(news, "ngan.md", "Ngắn.", "Vẫn ngắn.")
@@ -773,7 +776,7 @@ def test_an_edit_beyond_the_cards_is_refused_before_the_model_is_loaded(news, mo
     def refuse(*args):
         raise AssertionError("the saved model was loaded for a front-matter edit")
 
-    monkeypatch.setattr(portal.pipeline, "load_model", refuse)
+    monkeypatch.setattr(portal.model_store, "load_model", refuse)
     assert not quick(news.build())
     assert "Thông báo" in news.read("tin-tuc/bai-a/index.html")
 

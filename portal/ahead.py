@@ -1,0 +1,179 @@
+"""Work forked ahead: children compute while the build's own process does something else.
+
+A first build parses every source before anything else can start, and the build's process
+still has the later stages' libraries to import (Jinja2, Python-Markdown, nh3, Pillow, ICU…,
+tens of milliseconds on every start). :class:`ForkedMap` forks the parse first, and the imports
+run meanwhile: the children and the importing process share the machine's cores.
+
+A ``multiprocessing`` pool does not fit here: its result thread, woken by every finished task,
+would compete with the imports for the interpreter's lock, and the workers, their pipe full,
+would wait for it. Each child here computes its share (every ``workers``-th item), sends it in
+a few large batches, and the build reads them only when it asks for the result. The children
+are plain forks of the build's process: ``function`` and what it reads are inherited, nothing
+is pickled but the results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import selectors
+import signal
+import struct
+from collections.abc import Callable
+from typing import BinaryIO, Generic, TypeVar
+
+R = TypeVar("R")
+
+MINIMUM = 200
+"""Below this many items, forking costs more than it saves: the items are computed in the
+build's own process, when the result is asked for."""
+BATCH = 2000
+"""Results per message: a child sends its first batch only after computing this many, by
+when the build is reading (a child blocked on a full pipe is not computing)."""
+_LENGTH = struct.Struct("<Q")
+
+
+def worker_count(items: int, minimum: int | None = None) -> int:
+    """Processes worth forking for ``items`` items (``minimum`` at least, :data:`MINIMUM` by
+    default): one per core, at most 8; else 1."""
+    if items < (MINIMUM if minimum is None else minimum) or not hasattr(os, "fork"):
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class ForkedMap(Generic[R]):
+    """``[function(i) for i in range(count)]``, started at once in forked children;
+    :meth:`result` collects it in order. A child that fails or disappears has its share
+    computed again in the build's process (where a real error then raises with its traceback);
+    :meth:`close` stops children whose result is no longer wanted."""
+
+    def __init__(self, function: Callable[[int], R], count: int, workers: int):
+        self._function = function
+        self._count = count
+        self._children: list[tuple[int, int]] = []  # (pid, read end), one per share
+        if count < MINIMUM or workers < 2 or not hasattr(os, "fork"):
+            return
+        frozen = gc.get_freeze_count() == 0
+        gc.freeze()  # out of the children's collectors' sight: no copy of what they only read
+        try:
+            for share in range(workers):
+                self._fork(share, workers)
+        except OSError:  # no process to spare: the shares not forked are computed here
+            pass
+        finally:
+            if frozen:
+                gc.unfreeze()
+        self._workers = workers
+
+    def _fork(self, share: int, workers: int) -> None:
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
+        if pid == 0:  # the child: compute, send, leave without running the parent's cleanups
+            status = 1
+            try:
+                os.close(read_end)
+                for _, other in self._children:
+                    os.close(other)
+                with os.fdopen(write_end, "wb") as pipe:
+                    batch: list[R] = []
+                    for index in range(share, self._count, workers):
+                        batch.append(self._function(index))
+                        if len(batch) == BATCH:
+                            _send(pipe, batch)
+                            batch = []
+                    _send(pipe, batch)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._children.append((pid, read_end))
+
+    @property
+    def forked(self) -> bool:
+        """Whether children compute it (else it is computed when asked for)."""
+        return bool(self._children)
+
+    def result(self) -> list[R]:
+        if not self._children:
+            return [self._function(index) for index in range(self._count)]
+        received = self._receive()
+        workers = self._workers
+        shares: list[list[R]] = []
+        for share in range(workers):
+            expected = len(range(share, self._count, workers))
+            values = received.get(share)
+            if values is None or len(values) != expected:  # failed, killed or not forked
+                values = [self._function(index) for index in range(share, self._count, workers)]
+            shares.append(values)
+        ordered: list[R] = []
+        for position in range(max(len(values) for values in shares)):
+            ordered.extend(values[position] for values in shares if position < len(values))
+        return ordered
+
+    def _receive(self) -> dict[int, list[R]]:
+        """Read every child's pipe to its end (all at once: a child waits while its pipe is
+        full), then reap them; the shares of children that exited cleanly."""
+        buffers = {fd: bytearray() for _, fd in self._children}
+        share_of = {fd: share for share, (_, fd) in enumerate(self._children)}
+        with selectors.DefaultSelector() as selector:
+            for fd in buffers:
+                selector.register(fd, selectors.EVENT_READ)
+            open_ends = len(buffers)
+            while open_ends:
+                for key, _ in selector.select():
+                    data = os.read(key.fd, 1 << 20)
+                    if data:
+                        buffers[key.fd] += data
+                    else:
+                        selector.unregister(key.fd)
+                        open_ends -= 1
+        received: dict[int, list[R]] = {}
+        for pid, fd in self._children:
+            os.close(fd)
+            _, status = os.waitpid(pid, 0)
+            if status == 0:
+                values = _decode(buffers[fd])
+                if values is not None:
+                    received[share_of[fd]] = values
+        self._children = []
+        return received
+
+    def close(self) -> None:
+        """Stop and reap children whose result was not collected (a failed build)."""
+        for pid, fd in self._children:
+            os.close(fd)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        self._children = []
+
+
+def _send(pipe: BinaryIO, batch: list) -> None:
+    data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+    pipe.write(_LENGTH.pack(len(data)))
+    pipe.write(data)
+
+
+def _decode(buffer: bytearray) -> list | None:
+    """The batches of one child, joined; None when the stream is cut short."""
+    values: list = []
+    view = memoryview(buffer)
+    offset = 0
+    while offset < len(view):
+        if offset + _LENGTH.size > len(view):
+            return None
+        (length,) = _LENGTH.unpack_from(view, offset)
+        offset += _LENGTH.size
+        if offset + length > len(view):
+            return None
+        values.extend(pickle.loads(view[offset:offset + length]))
+        offset += length
+    return values
