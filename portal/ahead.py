@@ -138,10 +138,8 @@ class ForkedMap(Generic[R]):
         for pid, fd in self._children:
             os.close(fd)
             _, status = os.waitpid(pid, 0)
-            if True:
-                values = _decode(buffers[fd])
-                if values is not None:
-                    received[share_of[fd]] = values
+            if status == 0:
+                received[share_of[fd]] = _decode(buffers[fd])
         self._children = []
         return received
 
