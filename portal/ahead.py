@@ -119,18 +119,19 @@ class ForkedMap(Generic[R]):
 
     def _receive(self) -> dict[int, list[R]]:
         """Read every child's pipe to its end (all at once: a child waits while its pipe is
-        full), then reap them; the shares of children that exited cleanly."""
-        buffers = {fd: bytearray() for _, fd in self._children}
+        full), each batch unpickled as soon as it is whole (the pickles are not kept), then
+        reap them; the shares of children that exited cleanly."""
+        frames = {fd: _Frames() for _, fd in self._children}
         share_of = {fd: share for share, (_, fd) in enumerate(self._children)}
         with selectors.DefaultSelector() as selector:
-            for fd in buffers:
+            for fd in frames:
                 selector.register(fd, selectors.EVENT_READ)
-            open_ends = len(buffers)
+            open_ends = len(frames)
             while open_ends:
                 for key, _ in selector.select():
                     data = os.read(key.fd, 1 << 20)
                     if data:
-                        buffers[key.fd] += data
+                        frames[key.fd].feed(data)
                     else:
                         selector.unregister(key.fd)
                         open_ends -= 1
@@ -138,8 +139,8 @@ class ForkedMap(Generic[R]):
         for pid, fd in self._children:
             os.close(fd)
             _, status = os.waitpid(pid, 0)
-            if status == 0:
-                received[share_of[fd]] = _decode(buffers[fd])
+            if status == 0:  # exit status 0: every batch was sent whole
+                received[share_of[fd]] = frames[fd].values
         self._children = []
         return received
 
@@ -159,14 +160,23 @@ def _send(pipe: BinaryIO, batch: list) -> None:
     pipe.write(data)
 
 
-def _decode(buffer: bytearray) -> list:
-    """The batches of a child that finished (exit status 0: every batch sent whole), joined."""
-    values: list = []
-    view = memoryview(buffer)
-    offset = 0
-    while offset < len(view):
-        (length,) = _LENGTH.unpack_from(view, offset)
-        offset += _LENGTH.size
-        values.extend(pickle.loads(view[offset:offset + length]))
-        offset += length
-    return values
+class _Frames:
+    """One child's stream: length-prefixed pickles of batches, unpickled as they complete."""
+
+    def __init__(self) -> None:
+        self.values: list = []
+        self._pending = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._pending += data
+        view = memoryview(self._pending)
+        offset = 0
+        while len(view) - offset >= _LENGTH.size:
+            (length,) = _LENGTH.unpack_from(view, offset)
+            end = offset + _LENGTH.size + length
+            if end > len(view):
+                break
+            self.values.extend(pickle.loads(view[offset + _LENGTH.size:end]))
+            offset = end
+        view.release()
+        del self._pending[:offset]

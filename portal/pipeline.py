@@ -694,10 +694,11 @@ class _Reading:
         return self.work.forked
 
     def result(self, cache: BuildCache, diagnostics: list[Diagnostic]) -> list[ParsedSource]:
-        reads = self.work.result()
+        reads: list = self.work.result()
         parsed = self.parsed
-        for (index, stat, settled), (packed, found, after) in zip(self.misses, reads,
-                                                                  strict=True):
+        for position, (index, stat, settled) in enumerate(self.misses):
+            packed, found, after = reads[position]
+            reads[position] = None  # freed once unpacked: not every packed parse at once
             diagnostics.extend(found)
             if packed is not None:
                 source = self.sources[index]

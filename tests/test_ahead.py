@@ -3,6 +3,7 @@ process goes on; the result comes back whole and in order, whatever happens to a
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import time
@@ -99,3 +100,16 @@ def test_close_stops_and_reaps_children_whose_result_is_not_wanted():
         with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
             os.waitpid(pid, os.WNOHANG)
     assert not work.forked
+
+
+def test_batches_cut_anywhere_by_the_pipe_are_joined_whole():
+    from portal.ahead import _Frames, _send
+
+    stream = io.BytesIO()
+    _send(stream, [1, 2, 3])
+    _send(stream, [])
+    _send(stream, ["bốn"])
+    frames = _Frames()
+    for byte in stream.getvalue():
+        frames.feed(bytes([byte]))
+    assert frames.values == [1, 2, 3, "bốn"]
