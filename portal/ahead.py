@@ -19,6 +19,7 @@ import contextlib
 import gc
 import os
 import pickle
+import select
 import selectors
 import signal
 import struct
@@ -100,6 +101,14 @@ class ForkedMap(Generic[R]):
     def forked(self) -> bool:
         """Whether children compute it (else it is computed when asked for)."""
         return bool(self._children)
+
+    def busy(self) -> bool:
+        """Whether every child is still computing: none has sent anything yet (a small map's
+        child sends its whole share when done; a large one's, its first batch)."""
+        if not self._children:
+            return False
+        ready, _, _ = select.select([fd for _, fd in self._children], [], [], 0)
+        return not ready
 
     def result(self) -> list[R]:
         if not self._children:

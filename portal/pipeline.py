@@ -219,7 +219,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         diagnostics: list[Diagnostic] = []
         sources = discover_sources(site_dir)
         reading = _start_parsing(sources, cache)
-        _prepare_stages(sources, forked=reading.forked)
+        _prepare_stages(sources, reading.work)
         from portal.fingerprint import Fingerprints
         from portal.images.plan import plan_images
         from portal.images.process import start_images
@@ -689,10 +689,6 @@ class _Reading:
         self.work = ForkedMap(lambda index: _read_packed(reading[index]), len(reading),
                               worker_count(len(reading)))
 
-    @property
-    def forked(self) -> bool:
-        return self.work.forked
-
     def result(self, cache: BuildCache, diagnostics: list[Diagnostic]) -> list[ParsedSource]:
         reads: list = self.work.result()
         parsed = self.parsed
@@ -724,27 +720,26 @@ _LATER_STAGES = ("portal.site", "portal.images.plan", "portal.images.process", "
 shortcuts and the parse need: the snapshot, the cache, the sources)."""
 
 
-def _prepare_stages(sources: list[SourceFile], forked: bool) -> None:
-    """Import the later stages' modules, and, while forked processes parse the sources (a
-    first build), also make what every first build needs and its worker processes would each
-    make again: the Markdown renderer, the Vietnamese collator, Pillow's common formats and,
-    for a site with campaigns, the calendar library. Done here, this costs the build nothing
-    it would not pay later, on a core the parse leaves to it."""
+def _prepare_stages(sources: list[SourceFile], parsing: ForkedMap) -> None:
+    """Import the later stages' modules, and, while forked processes still parse the sources
+    (a first build), also make what every first build needs and its worker processes would
+    each make again: the Markdown renderer, the Vietnamese collator, Pillow's common formats
+    and, for a site with campaigns, the calendar library. Done here, on a core the parse
+    leaves to the build's process, this costs nothing; once the parse is done, what is left is
+    made where it is needed, as before."""
     for module in _LATER_STAGES:
         importlib.import_module(module)
-    if not forked:
-        return
     from PIL import Image
 
     from portal.calendar import prepare_calendars
     from portal.markdown_render import prepare_renderer
     from portal.vietnamese import collation_key
 
-    prepare_renderer()
-    collation_key("")
-    Image.preinit()
-    if any(source.kind == "campaign" for source in sources):
-        prepare_calendars()
+    campaigns = any(source.kind == "campaign" for source in sources)
+    for prepare in (prepare_renderer, lambda: collation_key(""), Image.preinit,
+                    prepare_calendars if campaigns else None):
+        if prepare is not None and parsing.busy():
+            prepare()
 
 
 def _read_packed(source: SourceFile) -> tuple[bytes | None, list[Diagnostic], str | None]:

@@ -113,3 +113,20 @@ def test_batches_cut_anywhere_by_the_pipe_are_joined_whole():
     for byte in stream.getvalue():
         frames.feed(bytes([byte]))
     assert frames.values == [1, 2, 3, "bốn"]
+
+
+def slow_first(index: int) -> int:
+    if index < 2:
+        time.sleep(0.3)
+    return index
+
+
+def test_busy_until_a_child_has_sent_its_work():
+    work = ForkedMap(slow_first, 400, 2)
+    assert work.busy()
+    deadline = time.monotonic() + 30
+    while work.busy() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not work.busy()
+    assert work.result() == list(range(400))
+    assert not ForkedMap(slow_first, portal.ahead.MINIMUM - 1, 2).busy()  # nothing forked
