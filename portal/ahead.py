@@ -24,9 +24,10 @@ import selectors
 import signal
 import struct
 from collections.abc import Callable
-from typing import BinaryIO, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 R = TypeVar("R")
+S = TypeVar("S")
 
 MINIMUM = 200
 """Below this many items, forking costs more than it saves: the items are computed in the
@@ -110,27 +111,35 @@ class ForkedMap(Generic[R]):
         ready, _, _ = select.select([fd for _, fd in self._children], [], [], 0)
         return not ready
 
-    def result(self) -> list[R]:
+    def result(self, convert: Callable[[int, R], S] | None = None) -> list[S]:
+        """The map, in order. ``convert(index, value)`` is applied to each value as it
+        arrives: what a child sent (a large map's pickled parses) is freed at once, not held
+        until the whole map is in."""
+        function = self._function
+        made: Callable[[int], S] = (  # type: ignore[assignment]
+            function if convert is None else lambda index: convert(index, function(index)))
         if not self._children:
-            return [self._function(index) for index in range(self._count)]
-        received = self._receive()
+            return [made(index) for index in range(self._count)]
+        received = self._receive(convert)
         workers = self._workers
-        shares: list[list[R]] = []
+        shares: list[list[S]] = []
         for share in range(workers):
             values = received.get(share)
             if values is None:  # failed, killed or not forked
-                values = [self._function(index) for index in range(share, self._count, workers)]
+                values = [made(index) for index in range(share, self._count, workers)]
             shares.append(values)
-        ordered: list[R] = []
+        ordered: list[S] = []
         for position in range(max(len(values) for values in shares)):
             ordered.extend(values[position] for values in shares if position < len(values))
         return ordered
 
-    def _receive(self) -> dict[int, list[R]]:
+    def _receive(self, convert: Callable[[int, R], S] | None) -> dict[int, list[S]]:
         """Read every child's pipe to its end (all at once: a child waits while its pipe is
         full), each batch unpickled as soon as it is whole (the pickles are not kept), then
         reap them; the shares of children that exited cleanly."""
-        frames = {fd: _Frames() for _, fd in self._children}
+        workers = len(self._children)
+        frames = {fd: _Frames(share, workers, convert)
+                  for share, (_, fd) in enumerate(self._children)}
         share_of = {fd: share for share, (_, fd) in enumerate(self._children)}
         with selectors.DefaultSelector() as selector:
             for fd in frames:
@@ -144,7 +153,7 @@ class ForkedMap(Generic[R]):
                     else:
                         selector.unregister(key.fd)
                         open_ends -= 1
-        received: dict[int, list[R]] = {}
+        received: dict[int, list[S]] = {}
         for pid, fd in self._children:
             os.close(fd)
             _, status = os.waitpid(pid, 0)
@@ -170,11 +179,16 @@ def _send(pipe: BinaryIO, batch: list) -> None:
 
 
 class _Frames:
-    """One child's stream: length-prefixed pickles of batches, unpickled as they complete."""
+    """One child's stream: length-prefixed pickles of batches, unpickled (and converted) as
+    they complete. The child computes items ``share``, ``share + step``, …"""
 
-    def __init__(self) -> None:
+    def __init__(self, share: int = 0, step: int = 1,
+                 convert: Callable[[int, Any], Any] | None = None) -> None:
         self.values: list = []
         self._pending = bytearray()
+        self._next = share
+        self._step = step
+        self._convert = convert
 
     def feed(self, data: bytes) -> None:
         self._pending += data
@@ -185,7 +199,14 @@ class _Frames:
             end = offset + _LENGTH.size + length
             if end > len(view):
                 break
-            self.values.extend(pickle.loads(view[offset + _LENGTH.size:end]))
+            batch = pickle.loads(view[offset + _LENGTH.size:end])
+            if self._convert is None:
+                self.values.extend(batch)
+            else:
+                for value in batch:
+                    self.values.append(self._convert(self._next, value))
+                    self._next += self._step
+                batch.clear()
             offset = end
         view.release()
         del self._pending[:offset]

@@ -76,6 +76,12 @@ if TYPE_CHECKING:
     from portal.weight import PageWeight
 
 Progress = Callable[[str, int, int], None]
+OVERLAP_PAGES = 50_000
+"""Up to this many pages, a first build takes its fingerprints while the worker processes
+render (0.15–0.3 s less at 10,000 articles). Beyond, before they start: the build's process
+reading every article while the workers share its memory makes its own copy of each memory
+page it touches (reference counts are written), and at 100,000 articles the process tree's
+peak grew by 300 MB (2,217 against 1,921 MiB, all processes)."""
 
 
 @dataclass(frozen=True)
@@ -274,23 +280,22 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
             prints.update((o.path, fingerprints.of_sitemap(html_urls)) for o in outputs
                           if o.kind == "sitemap")
 
-        if previous:
+        # Nothing to compare with (a first build, --clean, a new engine): every page is
+        # rendered, and the fingerprints, kept for the next build, are taken while the workers
+        # render, unless the site is large (``OVERLAP_PAGES``).
+        later = not previous and len(html_urls) <= OVERLAP_PAGES
+        if not later:
             take_fingerprints()
-            present = _output_files(listing, config.output_dir)
-            todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
-                o, prints, previous, present)]
-        else:
-            # Nothing to compare with (a first build, --clean, a new engine): every page is
-            # rendered, and the fingerprints, kept for the next build, are taken while the
-            # workers render.
-            todo = [o for o in outputs if o.kind != "copy"]
+        present = _output_files(listing, config.output_dir)
+        todo = [o for o in outputs if o.kind != "copy" and not _unchanged(
+            o, prints, previous, present)]
         clock.lap("fingerprint")
 
         staging = staging_for(config.output_dir)
         report = render_outputs(site, todo, html_urls, config.output_dir, staging,
                                 (lambda d, t: progress("render", d, t)) if progress else None,
                                 asset_names=assets.names,
-                                meanwhile=None if previous else take_fingerprints)
+                                meanwhile=take_fingerprints if later else None)
         clock.lap("render")
 
         staged = set(report.staged)
@@ -690,19 +695,25 @@ class _Reading:
                               worker_count(len(reading)))
 
     def result(self, cache: BuildCache, diagnostics: list[Diagnostic]) -> list[ParsedSource]:
-        reads: list = self.work.result()
-        parsed = self.parsed
-        for position, (index, stat, settled) in enumerate(self.misses):
-            packed, found, after = reads[position]
-            reads[position] = None  # freed once unpacked: not every packed parse at once
-            diagnostics.extend(found)
+        parsed, sources, misses = self.parsed, self.sources, self.misses
+
+        def unpack(position: int, read: tuple[bytes | None, list[Diagnostic], str | None]
+                   ) -> list[Diagnostic]:
+            """Each parse unpacked (and cached) as it arrives: the packed ones are not all
+            held at once (at 100,000 articles that was 90 MB more at the build's peak)."""
+            packed, found, after = read
+            index, stat, settled = misses[position]
             if packed is not None:
-                source = self.sources[index]
+                source = sources[index]
                 parsed[index] = unpack_parse(source, packed)
                 # Cached only if the file was not changed while it was read: a parse stored
                 # under a stat the file no longer has could come back if that stat ever did.
                 if not found and settled and after == stat:
                     cache.store_parsed(source.rel, stat, packed)
+            return found
+
+        for found in self.work.result(unpack):
+            diagnostics.extend(found)
         return [item for item in parsed if item is not None]
 
     def close(self) -> None:

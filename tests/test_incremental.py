@@ -346,12 +346,23 @@ def test_damaged_compiled_templates_are_compiled_again(site, tmp_path, monkeypat
     assert not stray.exists()
 
 
-@pytest.mark.parametrize("workers", [True, False])
-def test_a_first_build_fingerprints_pages_as_a_rebuild_does(site, monkeypatch, workers):
+@pytest.mark.parametrize(("workers", "overlap"), [(True, True), (True, False), (False, True)])
+def test_a_first_build_fingerprints_pages_as_a_rebuild_does(site, monkeypatch, workers,
+                                                             overlap):
     """The fingerprints a first build records (rendering in worker processes for a large
-    site, in the build process for a small one) are the ones the next build computes to
-    compare: otherwise every build after a first one would render every page again."""
+    site, in the build process for a small one; taken while the pages render, or before for
+    a site past ``OVERLAP_PAGES``) are the ones the next build computes to compare: otherwise
+    every build after a first one would render every page again."""
+    import portal.pipeline
     import portal.render
+
+    if not overlap:
+        monkeypatch.setattr(portal.pipeline, "OVERLAP_PAGES", 10)
+    taken_while_rendering = []
+    real_render = portal.render.render_outputs
+    monkeypatch.setattr(portal.render, "render_outputs", lambda *a, meanwhile=None, **k: (
+        taken_while_rendering.append(meanwhile is not None) or real_render(
+            *a, meanwhile=meanwhile, **k)))
 
     count = portal.render.PARALLEL_MINIMUM if workers else 3
     for i in range(count):
@@ -363,6 +374,7 @@ def test_a_first_build_fingerprints_pages_as_a_rebuild_does(site, monkeypatch, w
                         lambda *a, **k: started.append(1) or real_pool(*a, **k))
     first = site.build()
     assert bool(started) == workers
+    assert taken_while_rendering == [overlap]
     assert first.pages_rendered == first.pages
     again = site.build(shortcut=False)
     assert (again.pages, again.pages_rendered, again.written) == (first.pages, 0, 0)
