@@ -35,11 +35,20 @@ def _kib(pid: int, file: str, field: str) -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Every process forked by any thread of ``pid`` (a pool's worker-handler thread forks the
+    replacement workers), and theirs."""
+    found = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as stream:
-            return [int(c) for c in stream.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as stream:
+                found += [int(c) for c in stream.read().split()]
+        except FileNotFoundError:
+            continue
+    return [grand for child in found for grand in (child, *_children(child))]
 
 
 def measure(count: int, search: bool) -> None:

@@ -203,12 +203,14 @@ PARALLEL_MINIMUM = 400
 """Below this many outputs, starting worker processes costs more than it saves."""
 RENDER_CHUNK = 250
 """Consecutive outputs a worker renders per task."""
-WORKER_CHUNKS = 40
-"""Tasks (10,000 outputs) before a worker is replaced by a fresh fork. A forked worker shares
+WORKER_CHUNKS = 20
+"""Tasks (5,000 outputs) before a worker is replaced by a fresh fork. A forked worker shares
 the parent's model until it touches it: every object it reads gets its reference count
 written, so the memory page holding it becomes the worker's own copy. Over a whole archive
 each worker would end up holding a second copy of the model; a worker that renders a bounded
-run of consecutive pages and then makes way holds only the part it touched."""
+run of consecutive pages and then makes way holds only the part it touched. At 100,000
+articles with search, all processes together peaked at 2,229 MiB with workers replaced every
+10,000 outputs and 1,909 MiB every 5,000 (``benchmarks/memory.py``, every process counted)."""
 
 
 def render_outputs(site: Site, outputs: list[Output], html_urls: list[str], output_dir: Path,
