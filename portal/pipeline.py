@@ -81,7 +81,8 @@ OVERLAP_PAGES = 50_000
 render (0.15–0.3 s less at 10,000 articles). Beyond, before they start: the build's process
 reading every article while the workers share its memory makes its own copy of each memory
 page it touches (reference counts are written), and at 100,000 articles the process tree's
-peak grew by 300 MB (2,217 against 1,921 MiB, all processes)."""
+peak grew by 300 MB (2,217 against 1,921 MiB without search, the main process and the first
+two render workers)."""
 
 
 @dataclass(frozen=True)
