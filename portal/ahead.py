@@ -156,9 +156,14 @@ class ForkedMap(Generic[R]):
         received: dict[int, list[S]] = {}
         for pid, fd in self._children:
             os.close(fd)
-            _, status = os.waitpid(pid, 0)
-            if status == 0:  # exit status 0: every batch was sent whole
-                received[share_of[fd]] = frames[fd].values
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:  # SIGCHLD ignored: reaped unseen, judged by what it sent
+                status = 0
+            share = share_of[fd]
+            values = frames[fd].values
+            if status == 0 and len(values) == len(range(share, self._count, workers)):
+                received[share] = values
         self._children = []
         return received
 
@@ -168,7 +173,8 @@ class ForkedMap(Generic[R]):
             os.close(fd)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: reaped already
+                os.waitpid(pid, 0)
         self._children = []
 
 

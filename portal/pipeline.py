@@ -225,7 +225,7 @@ def _build(options: BuildOptions, environ: Mapping[str, str] | None,
         clock.lap("config")
         diagnostics: list[Diagnostic] = []
         sources = discover_sources(site_dir)
-        reading = _start_parsing(sources, cache)
+        reading = _Reading(sources, cache)
         _prepare_stages(sources, reading.work)
         from portal.fingerprint import Fingerprints
         from portal.images.plan import plan_images
@@ -719,10 +719,6 @@ class _Reading:
 
     def close(self) -> None:
         self.work.close()
-
-
-def _start_parsing(sources: list[SourceFile], cache: BuildCache) -> _Reading:
-    return _Reading(sources, cache)
 
 
 _LATER_STAGES = ("portal.site", "portal.images.plan", "portal.images.process", "portal.plan",

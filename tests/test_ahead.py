@@ -130,3 +130,20 @@ def test_busy_until_a_child_has_sent_its_work():
     assert not work.busy()
     assert work.result() == list(range(400))
     assert not ForkedMap(slow_first, portal.ahead.MINIMUM - 1, 2).busy()  # nothing forked
+
+
+def test_children_reaped_unseen_still_count_when_they_sent_everything(monkeypatch):
+    """With SIGCHLD ignored the kernel reaps children at once and ``waitpid`` finds none: a
+    share is judged by what it sent (a killed child's share is still computed again)."""
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        result = ForkedMap(square, 400, 2).result()
+        assert [value for value, _ in result] == [i * i for i in range(400)]
+        assert PARENT not in {pid for _, pid in result}
+        monkeypatch.setattr(portal.ahead, "BATCH", 10)
+        assert ForkedMap(killed_in_a_child, 400, 2).result() == list(range(1, 401))
+        work = ForkedMap(sleeping, 400, 2)
+        work.close()
+        assert not work.forked
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
